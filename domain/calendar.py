@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
+_ZERO = dt.timedelta(0)
 WORKING_DAY = dt.timedelta(hours=8, minutes=30)
 SUBDIVISIONS = ("ENG", "WLS", "SCT", "NIR")
 # Grow the table a few years at a time: enough to keep rebuilds rare.
@@ -38,9 +39,13 @@ class CalendarSnapshot(BaseModel):
 
 
 def _to_us(value: dt.datetime, name: str) -> int:
-    if value.tzinfo is None or value.utcoffset() is None:
+    if value.tzinfo is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}")
-    return (value - _EPOCH) // _US
+    try:
+        delta = value - _EPOCH
+    except TypeError:  # a tzinfo that gives no offset is as good as naive
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}") from None
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 class WorkingCalendar:
@@ -66,7 +71,10 @@ class WorkingCalendar:
         self._closures_for_year = closures_for_year
         self._closed_by_year: dict[int, frozenset[dt.date]] = {}
         self._first_year = self._last_year = 0
+        # Instants strictly inside the built years, [low, high): answered without growing.
+        self._low_us = self._high_us = 0
         self._starts: list[int] = []
+        self._opening: list[dt.datetime] = []
         self._ends: list[int] = []
         self._cum_before: list[int] = []
         self._cum_after: list[int] = []
@@ -157,17 +165,25 @@ class WorkingCalendar:
 
     def add_working_time(self, start: dt.datetime, delta: dt.timedelta) -> dt.datetime:
         us = _to_us(start, "start")
-        if delta < dt.timedelta(0):
-            raise ValueError(f"delta must not be negative, got {delta}")
-        if not delta:
+        if delta <= _ZERO:
+            if delta:
+                raise ValueError(f"delta must not be negative, got {delta}")
             return start.astimezone(self.tz)
-        target = self._cum_at(us) + delta // _US
+        # Inlined from _cum_at: this is the hot path of every deadline.
+        if not self._low_us <= us < self._high_us:
+            self._cover(us)
+        starts, cum_before = self._starts, self._cum_before
+        i = bisect_right(starts, us) - 1
+        target = delta // _US
+        if i >= 0:
+            target += cum_before[i] + min(us, self._ends[i]) - starts[i]
         while self._cum_after[-1] < target:
             self._grow_forward()
         # The first interval whose end reaches the target: a target met exactly at
         # closing falls due at closing, not at the next opening.
-        j = bisect_left(self._cum_after, target)
-        return self._from_us(self._starts[j] + target - self._cum_before[j])
+        j = bisect_left(self._cum_after, target, i if i > 0 else 0)
+        # No clock change falls inside support hours, so wall-clock addition is exact.
+        return self._opening[j] + dt.timedelta(microseconds=target - self._cum_before[j])
 
     def add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
         if days < 0:
@@ -184,12 +200,14 @@ class WorkingCalendar:
         return self._closed_by_year[year]
 
     def _from_us(self, us: int) -> dt.datetime:
-        return (_EPOCH + us * _US).astimezone(self.tz)
+        seconds, micros = divmod(us, 1_000_000)
+        return dt.datetime.fromtimestamp(seconds, self.tz).replace(microsecond=micros)
 
     def _cum_at(self, us: int) -> int:
         """Working microseconds from the start of the table to `us`."""
-        self._cover(us)
-        i = self._interval_at(us)
+        if not self._low_us <= us < self._high_us:
+            self._cover(us)
+        i = bisect_right(self._starts, us) - 1
         if i < 0:
             return 0
         return self._cum_before[i] + min(us, self._ends[i]) - self._starts[i]
@@ -199,7 +217,9 @@ class WorkingCalendar:
         return bisect_right(self._starts, us) - 1
 
     def _cover(self, us: int) -> None:
-        # One spare day either side so an instant near New Year still finds its neighbours.
+        if self._low_us <= us < self._high_us:
+            return
+        # One spare year either side so an instant near New Year still finds its neighbours.
         year = (_EPOCH + us * _US).year
         if not self._starts:
             self._build(year - 1, year + _YEARS_PER_GROWTH)
@@ -214,12 +234,14 @@ class WorkingCalendar:
     def _build(self, first_year: int, last_year: int) -> None:
         starts: list[int] = []
         ends: list[int] = []
+        opening: list[dt.datetime] = []
         day = dt.date(first_year, 1, 1)
         last = dt.date(last_year, 12, 31)
         one_day = dt.timedelta(days=1)
         while day <= last:
             if day.weekday() in self.weekdays and day not in self._closed(day.year):
-                starts.append(_to_us(dt.datetime.combine(day, self.opens, self.tz), "opens"))
+                opening.append(dt.datetime.combine(day, self.opens, self.tz))
+                starts.append(_to_us(opening[-1], "opens"))
                 ends.append(_to_us(dt.datetime.combine(day, self.closes, self.tz), "closes"))
             day += one_day
         cum_before: list[int] = []
@@ -232,5 +254,7 @@ class WorkingCalendar:
         if not starts:
             raise ValueError(f"no working time at all between {first_year} and {last_year}")
         self._first_year, self._last_year = first_year, last_year
-        self._starts, self._ends = starts, ends
+        self._low_us = _to_us(dt.datetime(first_year + 1, 1, 1, tzinfo=dt.UTC), "low")
+        self._high_us = _to_us(dt.datetime(last_year, 1, 1, tzinfo=dt.UTC), "high")
+        self._starts, self._ends, self._opening = starts, ends, opening
         self._cum_before, self._cum_after = cum_before, cum_after

@@ -1,0 +1,91 @@
+"""The lifecycles of the charter as explicit state machines (DESIGN §5-§7).
+
+Machines declare states and transitions only. The workflow owns the machine, restores
+it with `start_value=` and sends events; the rules that decide *whether* an event makes
+sense for the business (a valid reason, the window still open) live in the workflow's
+validators and in `domain/sla.py`.
+"""
+
+from __future__ import annotations
+
+from statemachine import State, StateMachine
+from statemachine.exceptions import TransitionNotAllowed
+
+
+class InvalidTransition(Exception):
+    """The event is not allowed in the machine's current state."""
+
+    def __init__(self, machine: str, event: str, state: str, allowed: list[str]) -> None:
+        self.event, self.state, self.allowed = event, state, allowed
+        hint = ", ".join(allowed) if allowed else "none: the case is closed"
+        super().__init__(
+            f"{event} is not allowed while the {machine} is {state.replace('_', ' ')} "
+            f"(allowed now: {hint})"
+        )
+
+
+class CaseMachine(StateMachine):
+    logged = State(initial=True)
+    investigating = State()
+    awaiting_information = State()
+    escalated_to_problem = State()
+    resolution_offered = State()
+    resolved = State(final=True)
+    withdrawn = State(final=True)
+
+    acknowledge = logged.to(investigating)
+    post_update = (
+        investigating.to.itself(internal=True)
+        | awaiting_information.to.itself(internal=True)
+        | escalated_to_problem.to.itself(internal=True)
+    )
+    request_information = investigating.to(awaiting_information)
+    provide_information = awaiting_information.to(investigating)
+    change_priority = (
+        logged.to.itself(internal=True)
+        | investigating.to.itself(internal=True)
+        | awaiting_information.to.itself(internal=True)
+        | escalated_to_problem.to.itself(internal=True)
+        | resolution_offered.to.itself(internal=True)
+    )
+    escalate_to_problem = investigating.to(escalated_to_problem)
+    resume_investigation = escalated_to_problem.to(investigating)
+    offer_resolution = (
+        investigating.to(resolution_offered)
+        | awaiting_information.to(resolution_offered)
+        | escalated_to_problem.to(resolution_offered)
+    )
+    accept_resolution = resolution_offered.to(resolved)
+    reopen = resolution_offered.to(investigating)
+    resolve = resolution_offered.to(resolved)
+    withdraw = (
+        logged.to(withdrawn)
+        | investigating.to(withdrawn)
+        | awaiting_information.to(withdrawn)
+        | escalated_to_problem.to(withdrawn)
+        | resolution_offered.to(withdrawn)
+    )
+
+
+def allowed_events(machine_class: type[StateMachine], state: str) -> list[str]:
+    machine = machine_class(start_value=state)
+    return [event.id for event in machine.allowed_events]
+
+
+def check_transition(machine_class: type[StateMachine], state: str, event: str) -> None:
+    """Raise `InvalidTransition` unless `event` may be sent in `state`; changes nothing."""
+    allowed = allowed_events(machine_class, state)
+    if event not in allowed:
+        name = machine_class.__name__.removesuffix("Machine").lower()
+        raise InvalidTransition(name, event, state, allowed)
+
+
+def transition(machine_class: type[StateMachine], state: str, event: str) -> str:
+    """The state after `event` from `state`."""
+    check_transition(machine_class, state, event)
+    machine = machine_class(start_value=state)
+    try:
+        machine.send(event)
+    except TransitionNotAllowed as err:  # pragma: no cover - check_transition guards it
+        raise InvalidTransition(machine_class.__name__, event, state, []) from err
+    return str(machine.current_state_value)

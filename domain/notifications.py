@@ -1,0 +1,77 @@
+"""Who hears what, and when: the notifications the charter promises (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.models import Priority
+
+
+class NotificationKind(StrEnum):
+    CALL_TASK = "call_task"
+    RESPONSE_WARNING = "response_warning"
+    RESPONSE_BREACH = "response_breach"
+    UPDATE_DUE = "update_due"
+    UPDATE_OVERDUE = "update_overdue"
+    INFORMATION_CHASER = "information_chaser"
+    PROBLEM_NEWS = "problem_news"
+    RESOLUTION_OFFERED = "resolution_offered"
+    RESOLVED = "resolved"
+
+
+class Recipient(StrEnum):
+    SUPPORT_DESK = "support_desk"
+    INTEGRATOR = "integrator"
+    PARTNER_SUPPORT_TEAM_MANAGER = "partner_support_team_manager"
+
+
+RECIPIENTS: dict[NotificationKind, Recipient] = {
+    NotificationKind.CALL_TASK: Recipient.SUPPORT_DESK,
+    NotificationKind.RESPONSE_WARNING: Recipient.SUPPORT_DESK,
+    NotificationKind.RESPONSE_BREACH: Recipient.SUPPORT_DESK,
+    NotificationKind.UPDATE_DUE: Recipient.SUPPORT_DESK,
+    NotificationKind.UPDATE_OVERDUE: Recipient.PARTNER_SUPPORT_TEAM_MANAGER,
+    NotificationKind.INFORMATION_CHASER: Recipient.INTEGRATOR,
+    NotificationKind.PROBLEM_NEWS: Recipient.INTEGRATOR,
+    NotificationKind.RESOLUTION_OFFERED: Recipient.INTEGRATOR,
+    NotificationKind.RESOLVED: Recipient.INTEGRATOR,
+}
+
+
+class Notification(BaseModel):
+    """One message to deliver; `key` makes delivery idempotent at the receiver."""
+
+    model_config = ConfigDict(frozen=True)
+    key: str
+    kind: NotificationKind
+    recipient: Recipient
+    reference: str
+    priority: Priority
+    at: dt.datetime
+    due: dt.datetime | None = None
+    message: str
+
+
+def notification(
+    kind: NotificationKind,
+    *,
+    reference: str,
+    priority: Priority,
+    at: dt.datetime,
+    message: str,
+    due: dt.datetime | None = None,
+    key: str | None = None,
+) -> Notification:
+    return Notification(
+        key=key or f"case-{reference}:{kind}:{at.astimezone(dt.UTC).isoformat()}",
+        kind=kind,
+        recipient=RECIPIENTS[kind],
+        reference=reference,
+        priority=priority,
+        at=at,
+        due=due,
+        message=message,
+    )

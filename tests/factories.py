@@ -1,0 +1,45 @@
+"""Tiny factories for intakes and requests, in the support desk's words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.models import OpenCase
+
+LONDON = ZoneInfo("Europe/London")
+_refs = itertools.count(1)
+
+
+def new_reference(prefix: str = "INC") -> str:
+    return f"{prefix}-{next(_refs):05d}-{dt.datetime.now().strftime('%H%M%S%f')}"
+
+
+def intake(**overrides: Any) -> OpenCase:
+    fields: dict[str, Any] = {
+        "reference": new_reference(),
+        "case_type": "incident",
+        "impact": 3,
+        "urgency": 2,
+        "channel": "portal",
+        "logged_at": dt.datetime(2026, 11, 27, 10, 0, tzinfo=LONDON),
+        "integrator": {
+            "id": "INT-042",
+            "name": "Acme Attendance Ltd",
+            "support_agreement_expires": "2030-03-31",
+        },
+        "reporter": {"name": "Priya Shah", "email": "priya@acme.example", "phone": "0123"},
+        "school": {"urn": "123456", "name": "Hilltop Academy"},
+        "summary": "Attendance API returns 500 for marks write-back",
+        "apis": ["Attendance API"],
+        "error_messages": ["HTTP 500 Internal Server Error"],
+        "environments": ["live"],
+    }
+    fields.update(overrides)
+    return OpenCase.model_validate(fields)
+
+
+def p1_incident(**overrides: Any) -> OpenCase:
+    return intake(impact=1, urgency=1, channel="phone", **overrides)

@@ -1,0 +1,75 @@
+"""The worker: `python worker.py` connects to the configured cluster; `--dev` runs its own."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.notify import Notifier
+from activities.setup import SetupActivities
+from config import Settings
+from workflows.case import CaseWorkflow
+
+TASK_QUEUE = "sims-support"
+
+WORKFLOWS: Sequence[type] = (CaseWorkflow,)
+
+# Our pure modules and their third-party imports are loaded once, outside the sandbox:
+# they are deterministic by construction (no clock, no I/O), and re-importing them for
+# every workflow run would cost memory and time. Workflow modules stay sandboxed.
+PASSTHROUGH = (
+    "domain",
+    "activities",
+    "workflows.case_view",
+    "workflows.search",
+    "statemachine",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "email_validator",
+    "httpx",
+)
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+)
+
+
+def activities_for(settings: Settings) -> list[object]:
+    notifier = Notifier(settings.webhook_url, settings.webhook_secret.get_secret_value().encode())
+    setup = SetupActivities(settings.policy, settings.calendar)
+    return [notifier.notify, setup.load_case_setup]
+
+
+def create_worker(
+    client: Client,
+    task_queue: str = TASK_QUEUE,
+    *,
+    settings: Settings | None = None,
+    activities: Sequence[object] | None = None,
+) -> Worker:
+    settings = settings or Settings()
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        workflow_runner=SANDBOX,
+        activities=list(activities if activities is not None else activities_for(settings)),  # type: ignore[arg-type]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dev", action="store_true", help="start the embedded Temporal dev server")
+    args = parser.parse_args(argv)
+    from runtime import run_worker
+
+    asyncio.run(run_worker(Settings(), dev=args.dev))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,402 @@
+"""CaseWorkflow: one incident, enquiry or service request, from logging to Resolved.
+
+Thin by design: each update records an event in the append-only log and moves the
+machine; `domain.sla` derives every clock from that log; one timer loop wakes at the next
+action due and takes it. Notifications wait in an outbox that the loop delivers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import Notifier
+    from activities.setup import CaseSetup, SetupActivities, SetupRequest
+    from domain import sla
+    from domain.calendar import WorkingCalendar
+    from domain.machines import CaseMachine, InvalidTransition, check_transition, transition
+    from domain.models import (
+        AcceptResolution,
+        Acknowledge,
+        CaseEvent,
+        CaseOutcome,
+        CaseRequest,
+        CaseStatus,
+        ChangePriority,
+        EscalateToProblem,
+        EventKind,
+        OfferResolution,
+        OpenCase,
+        PostUpdate,
+        Priority,
+        ProvideInformation,
+        Reopen,
+        RequestInformation,
+        ResolutionKind,
+        Withdraw,
+    )
+    from domain.notifications import Notification, NotificationKind
+    from domain.priority import priority_for
+    from workflows import case_view
+
+LOGGED_AT_SKEW = dt.timedelta(minutes=5)
+SNAPSHOT_MONTHS = 24
+NOTIFY_TIMEOUT = dt.timedelta(seconds=30)
+# Refresh the calendar snapshot (through continue-as-new) this long before it runs out.
+SNAPSHOT_MARGIN = dt.timedelta(days=180)
+# The charter's problem resolutions; an incident offers them only through its problem.
+PROBLEM_FIXES = frozenset(
+    {
+        ResolutionKind.SCRIPT,
+        ResolutionKind.HOTFIX,
+        ResolutionKind.SERVICE_PACK,
+        ResolutionKind.MAIN_RELEASE,
+    }
+)
+
+
+class CaseInput(BaseModel):
+    """The intake, plus what a continued run carries over."""
+
+    model_config = ConfigDict(frozen=True)
+    intake: OpenCase
+    setup: CaseSetup | None = None
+    state: str = "logged"
+    events: list[CaseEvent] = []
+    request_ids: list[str] = []
+    outbox: list[Notification] = []
+    # Test-only: continue-as-new at this history length (the test server never suggests it).
+    history_threshold: int | None = None
+
+
+@workflow.defn
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, input: CaseInput) -> None:
+        self._input = input
+        self._intake = input.intake
+        self._setup = input.setup
+        self._state = input.state
+        self._events = list(input.events)
+        self._request_ids = list(input.request_ids)
+        self._outbox = list(input.outbox)
+        self._calendar: WorkingCalendar | None = None
+        self._dirty = False
+        self._refusal: ApplicationError | None = None
+        self._published: dict[str, object] = {}
+
+    @workflow.run
+    async def run(self, input: CaseInput) -> CaseOutcome:
+        await self._load_setup()
+        if not self._events:
+            self._log_case()
+        while True:
+            self._take_due_actions()
+            await self._deliver_outbox()
+            self._publish()
+            if self._state in ("resolved", "withdrawn"):
+                break
+            if self._should_continue_as_new():
+                await self._continue_as_new()
+            self._dirty = False
+            await self._sleep_until(self._view().next_action_due)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return case_view.outcome(self._intake, self._state, self._events, self._view())
+
+    # -- updates: the case's events -----------------------------------------------------
+
+    @workflow.update
+    async def opened(self) -> CaseStatus:
+        """Waits until the case is set up, then returns its first status (or its refusal)."""
+        await workflow.wait_condition(lambda: bool(self._events) or self._refusal is not None)
+        if self._refusal is not None:
+            raise self._refusal
+        return self.status()
+
+    @workflow.update
+    def acknowledge(self, req: Acknowledge) -> CaseStatus:
+        return self._apply("acknowledge", req, EventKind.ACKNOWLEDGED, req.message)
+
+    @acknowledge.validator
+    def _acknowledge_allowed(self, req: Acknowledge) -> None:
+        self._validate("acknowledge", req)
+
+    @workflow.update
+    def post_update(self, req: PostUpdate) -> CaseStatus:
+        return self._apply("post_update", req, EventKind.UPDATED, req.message)
+
+    @post_update.validator
+    def _post_update_allowed(self, req: PostUpdate) -> None:
+        self._validate("post_update", req)
+
+    @workflow.update
+    def request_information(self, req: RequestInformation) -> CaseStatus:
+        return self._apply("request_information", req, EventKind.INFO_REQUESTED, req.message)
+
+    @request_information.validator
+    def _request_information_allowed(self, req: RequestInformation) -> None:
+        self._validate("request_information", req)
+
+    @workflow.update
+    def provide_information(self, req: ProvideInformation) -> CaseStatus:
+        return self._apply("provide_information", req, EventKind.INFO_PROVIDED, req.message)
+
+    @provide_information.validator
+    def _provide_information_allowed(self, req: ProvideInformation) -> None:
+        self._validate("provide_information", req)
+
+    @workflow.update
+    def change_priority(self, req: ChangePriority) -> CaseStatus:
+        priority = priority_for(self._intake.case_type, req.impact, req.urgency)
+        detail = f"{self._priority().name} -> {priority.name}: {req.reason}"
+        return self._apply("change_priority", req, EventKind.PRIORITY_CHANGED, detail, priority)
+
+    @change_priority.validator
+    def _change_priority_allowed(self, req: ChangePriority) -> None:
+        self._validate("change_priority", req)
+
+    @workflow.update
+    def escalate_to_problem(self, req: EscalateToProblem) -> CaseStatus:
+        return self._apply("escalate_to_problem", req, EventKind.ESCALATED, req.problem_reference)
+
+    @escalate_to_problem.validator
+    def _escalate_to_problem_allowed(self, req: EscalateToProblem) -> None:
+        self._validate("escalate_to_problem", req)
+
+    @workflow.update
+    def offer_resolution(self, req: OfferResolution) -> CaseStatus:
+        status = self._apply(
+            "offer_resolution", req, EventKind.RESOLUTION_OFFERED, f"{req.kind}: {req.summary}"
+        )
+        self._notify(NotificationKind.RESOLUTION_OFFERED, f"{req.kind}: {req.summary}")
+        return status
+
+    @offer_resolution.validator
+    def _offer_resolution_allowed(self, req: OfferResolution) -> None:
+        self._validate("offer_resolution", req)
+        if req.kind in PROBLEM_FIXES and self._problem_reference() is None:
+            raise ApplicationError(
+                f"kind: a {req.kind} resolves a problem; this case is not escalated to one "
+                "(offer advice, a workaround or an upgrade, or escalate it first)",
+                type="InvalidResolutionKind",
+            )
+
+    @workflow.update
+    def accept_resolution(self, req: AcceptResolution) -> CaseStatus:
+        status = self._apply("accept_resolution", req, EventKind.ACCEPTED)
+        self._notify(NotificationKind.RESOLVED, "resolution accepted by the integrator")
+        return status
+
+    @accept_resolution.validator
+    def _accept_resolution_allowed(self, req: AcceptResolution) -> None:
+        self._validate("accept_resolution", req)
+
+    @workflow.update
+    def reopen(self, req: Reopen) -> CaseStatus:
+        return self._apply("reopen", req, EventKind.REOPENED, req.reason)
+
+    @reopen.validator
+    def _reopen_allowed(self, req: Reopen) -> None:
+        if self._state == "resolved" and req.request_id not in self._request_ids:
+            raise case_view.reopen_refused(self._intake.reference)
+        self._validate("reopen", req)
+
+    @workflow.update
+    def withdraw(self, req: Withdraw) -> CaseStatus:
+        return self._apply("withdraw", req, EventKind.WITHDRAWN, req.reason)
+
+    @withdraw.validator
+    def _withdraw_allowed(self, req: Withdraw) -> None:
+        self._validate("withdraw", req)
+
+    @workflow.query
+    def status(self) -> CaseStatus:
+        return case_view.status(self._intake, self._state, self._events, self._view())
+
+    # -- the event log ------------------------------------------------------------------
+
+    def _validate(self, event: str, req: CaseRequest) -> None:
+        if req.request_id in self._request_ids:
+            return  # a retry of a request already applied: accepted, and a no-op
+        if not self._events:
+            raise ApplicationError("the case is still being opened; try again", type="NotReady")
+        try:
+            check_transition(CaseMachine, self._state, event)
+        except InvalidTransition as err:
+            raise ApplicationError(str(err), type="InvalidTransition") from None
+
+    def _apply(
+        self,
+        event: str,
+        req: CaseRequest,
+        kind: EventKind,
+        detail: str = "",
+        priority: Priority | None = None,
+    ) -> CaseStatus:
+        if req.request_id in self._request_ids:
+            return self.status()
+        self._state = transition(CaseMachine, self._state, event)
+        self._record(kind, detail, request_id=req.request_id, priority=priority)
+        self._request_ids.append(req.request_id)
+        return self.status()
+
+    def _record(
+        self,
+        kind: EventKind,
+        detail: str = "",
+        *,
+        request_id: str | None = None,
+        priority: Priority | None = None,
+    ) -> None:
+        at = workflow.now()
+        self._events.append(
+            CaseEvent(kind=kind, at=at, request_id=request_id, priority=priority, detail=detail)
+        )
+        self._dirty = True
+
+    def _log_case(self) -> None:
+        now = workflow.now()
+        if self._intake.logged_at > now + LOGGED_AT_SKEW:
+            self._refusal = ApplicationError(
+                f"logged_at: {self._intake.logged_at.isoformat()} is in the future "
+                f"(now {now.isoformat()})",
+                type="LoggedAtInFuture",
+                non_retryable=True,
+            )
+            raise self._refusal
+        priority = self._intake.priority
+        self._events.append(
+            CaseEvent(kind=EventKind.LOGGED, at=self._intake.logged_at, priority=priority)
+        )
+        if self._intake.case_type == "incident" and priority is Priority.P1:
+            self._notify(
+                NotificationKind.CALL_TASK,
+                f"P1 incident: call {self._intake.reporter.name} first "
+                f"({self._intake.reporter.phone or self._intake.reporter.email})",
+            )
+
+    # -- derived facts ------------------------------------------------------------------
+
+    def _priority(self) -> Priority:
+        return sla.current_priority(self._events)
+
+    def _problem_reference(self) -> str | None:
+        return case_view.problem_reference(self._events)
+
+    def _view(self) -> sla.SlaView:
+        assert self._setup is not None and self._calendar is not None
+        return sla.evaluate(
+            self._events,
+            self._state,
+            self._intake.case_type,
+            self._setup.policy,
+            self._calendar,
+            workflow.now(),
+        )
+
+    # -- timers and side effects --------------------------------------------------------
+
+    async def _load_setup(self) -> None:
+        logged = self._intake.logged_at.date()
+        refresh = self._setup is None or (
+            self._setup.calendar.valid_to is not None
+            and workflow.now().date() + SNAPSHOT_MARGIN > self._setup.calendar.valid_to
+        )
+        if refresh:
+            fresh = await workflow.execute_activity_method(
+                SetupActivities.load_case_setup,
+                SetupRequest(
+                    from_date=logged - dt.timedelta(days=7),
+                    to_date=workflow.now().date() + dt.timedelta(days=SNAPSHOT_MONTHS * 31),
+                ),
+                start_to_close_timeout=dt.timedelta(seconds=30),
+            )
+            # The policy is fixed for the case's life: a continued run keeps its own.
+            policy = self._setup.policy if self._setup else fresh.policy
+            self._setup = CaseSetup(policy=policy, calendar=fresh.calendar)
+        assert self._setup is not None
+        self._calendar = WorkingCalendar.from_snapshot(self._setup.calendar)
+
+    def _take_due_actions(self) -> None:
+        now = workflow.now()
+        for due in self._view().pending:
+            if due.at > now:
+                break
+            self._record(EventKind.ACTION_TAKEN, due.key)
+            if due.action is sla.Action.RESOLVE:
+                self._state = transition(CaseMachine, self._state, "resolve")
+                self._record(EventKind.RESOLVED, "Resolution Offered window closed")
+                self._notify(NotificationKind.RESOLVED, "the case is now permanently Resolved")
+            else:
+                kind = NotificationKind(due.action.value)
+                self._notify(kind, case_view.action_message(due), due=due.at, key=due.key)
+
+    def _notify(
+        self,
+        kind: NotificationKind,
+        message: str,
+        *,
+        due: dt.datetime | None = None,
+        key: str | None = None,
+    ) -> None:
+        self._outbox.append(
+            case_view.notification(self._intake, self._priority(), kind, message, due, key)
+        )
+        self._dirty = True
+
+    async def _deliver_outbox(self) -> None:
+        while self._outbox:
+            await workflow.execute_activity_method(
+                Notifier.notify,
+                self._outbox[0],
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
+            )
+            self._outbox.pop(0)
+
+    async def _sleep_until(self, due: dt.datetime | None) -> None:
+        timeout = (due - workflow.now()) if due else None
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._dirty, timeout=timeout)
+
+    def _publish(self) -> None:
+        view = self._view()
+        attributes = case_view.search_attributes(self._intake, self._state, self._events, view)
+        changed = [a for a in attributes if self._published.get(a.key.name) != a.value]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._published.update({a.key.name: a.value for a in changed})
+        workflow.set_current_details(case_view.details(self._state, self._priority(), view))
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        threshold = self._input.history_threshold
+        snapshot_ends = self._setup.calendar.valid_to if self._setup else None
+        return (
+            info.is_continue_as_new_suggested()
+            or (threshold is not None and info.get_current_history_length() >= threshold)
+            or (
+                snapshot_ends is not None
+                and workflow.now().date() + SNAPSHOT_MARGIN > snapshot_ends
+            )
+        )
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            CaseInput(
+                intake=self._intake,
+                setup=self._setup,
+                state=self._state,
+                events=self._events,
+                request_ids=self._request_ids,
+                outbox=self._outbox,
+                history_threshold=self._input.history_threshold,
+            )
+        )
