@@ -130,10 +130,13 @@ def paused_between(
 def resolution_end(events: list[CaseEvent], now: dt.datetime) -> dt.datetime:
     """The offer finally accepted (or left to lapse) stops the resolution clock."""
     closing = _last(events, set(CLOSINGS))
-    if closing is not None and closing.kind is not EventKind.WITHDRAWN:
-        offer = _last(events, {EventKind.RESOLUTION_OFFERED})
-        if offer is not None:
-            return offer.at
+    if closing is not None and closing.kind is EventKind.WITHDRAWN:
+        return closing.at
+    # An offer still standing (not reopened) has stopped the clock already, before the
+    # integrator accepts it: otherwise the time would grow for ten days, then drop back.
+    standing = _last(events, {EventKind.RESOLUTION_OFFERED, EventKind.REOPENED})
+    if standing is not None and standing.kind is EventKind.RESOLUTION_OFFERED:
+        return standing.at
     return closing.at if closing is not None else now
 
 

@@ -49,7 +49,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def client(env: WorkflowEnvironment) -> Client:
     return env.client
 
@@ -60,25 +60,31 @@ class Outbox:
     def __init__(self) -> None:
         self.sent: list[Notification] = []
 
+    def of(self, reference: str) -> list[Notification]:
+        return [n for n in self.sent if n.reference == reference]
+
     def kinds(self, reference: str) -> list[str]:
-        return [n.kind.value for n in self.sent if n.reference == reference]
+        return [n.kind.value for n in self.of(reference)]
 
     @activity.defn(name="notify")
     async def notify(self, notification: Notification) -> None:
         self.sent.append(notification)
 
 
-@pytest.fixture
+# One worker for the whole session: the time-skipping server will not skip past a timer
+# whose workflow task nobody polls, so every case a test leaves open must keep a worker.
+# A test that runs its own worker terminates its cases before it ends.
+@pytest.fixture(scope="session")
 def outbox() -> Outbox:
     return Outbox()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def task_queue() -> str:
     return f"cases-{uuid.uuid4()}"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def worker(client: Client, outbox: Outbox, task_queue: str) -> AsyncIterator[Worker]:
     setup = SetupActivities(SupportPolicy(), CALENDAR)
     async with create_worker(

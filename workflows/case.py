@@ -154,7 +154,11 @@ class CaseWorkflow:
     @workflow.update
     def change_priority(self, req: ChangePriority) -> CaseStatus:
         priority = priority_for(self._intake.case_type, req.impact, req.urgency)
-        detail = f"{self._priority().name} -> {priority.name}: {req.reason}"
+        before = self._priority()
+        detail = f"{before.name} -> {priority.name}: {req.reason}"
+        raised_to_p1 = priority is Priority.P1 and before is not Priority.P1
+        if raised_to_p1 and self._intake.case_type == "incident" and self._is_new(req):
+            self._notify(NotificationKind.CALL_TASK, self._call_message())
         return self._apply("change_priority", req, EventKind.PRIORITY_CHANGED, detail, priority)
 
     @change_priority.validator
@@ -171,11 +175,10 @@ class CaseWorkflow:
 
     @workflow.update
     def offer_resolution(self, req: OfferResolution) -> CaseStatus:
-        status = self._apply(
-            "offer_resolution", req, EventKind.RESOLUTION_OFFERED, f"{req.kind}: {req.summary}"
-        )
-        self._notify(NotificationKind.RESOLUTION_OFFERED, f"{req.kind}: {req.summary}")
-        return status
+        offer = f"{req.kind}: {req.summary}"
+        if self._is_new(req):
+            self._notify(NotificationKind.RESOLUTION_OFFERED, offer)
+        return self._apply("offer_resolution", req, EventKind.RESOLUTION_OFFERED, offer)
 
     @offer_resolution.validator
     def _offer_resolution_allowed(self, req: OfferResolution) -> None:
@@ -189,9 +192,9 @@ class CaseWorkflow:
 
     @workflow.update
     def accept_resolution(self, req: AcceptResolution) -> CaseStatus:
-        status = self._apply("accept_resolution", req, EventKind.ACCEPTED)
-        self._notify(NotificationKind.RESOLVED, "resolution accepted by the integrator")
-        return status
+        if self._is_new(req):
+            self._notify(NotificationKind.RESOLVED, "resolution accepted by the integrator")
+        return self._apply("accept_resolution", req, EventKind.ACCEPTED)
 
     @accept_resolution.validator
     def _accept_resolution_allowed(self, req: AcceptResolution) -> None:
@@ -203,7 +206,7 @@ class CaseWorkflow:
 
     @reopen.validator
     def _reopen_allowed(self, req: Reopen) -> None:
-        if self._state == "resolved" and req.request_id not in self._request_ids:
+        if self._state == "resolved" and self._is_new(req):
             raise case_view.reopen_refused(self._intake.reference)
         self._validate("reopen", req)
 
@@ -221,8 +224,11 @@ class CaseWorkflow:
 
     # -- the event log ------------------------------------------------------------------
 
+    def _is_new(self, req: CaseRequest) -> bool:
+        return req.request_id not in self._request_ids
+
     def _validate(self, event: str, req: CaseRequest) -> None:
-        if req.request_id in self._request_ids:
+        if not self._is_new(req):
             return  # a retry of a request already applied: accepted, and a no-op
         if not self._events:
             raise ApplicationError("the case is still being opened; try again", type="NotReady")
@@ -239,7 +245,7 @@ class CaseWorkflow:
         detail: str = "",
         priority: Priority | None = None,
     ) -> CaseStatus:
-        if req.request_id in self._request_ids:
+        if not self._is_new(req):
             return self.status()
         self._state = transition(CaseMachine, self._state, event)
         self._record(kind, detail, request_id=req.request_id, priority=priority)
@@ -275,11 +281,11 @@ class CaseWorkflow:
             CaseEvent(kind=EventKind.LOGGED, at=self._intake.logged_at, priority=priority)
         )
         if self._intake.case_type == "incident" and priority is Priority.P1:
-            self._notify(
-                NotificationKind.CALL_TASK,
-                f"P1 incident: call {self._intake.reporter.name} first "
-                f"({self._intake.reporter.phone or self._intake.reporter.email})",
-            )
+            self._notify(NotificationKind.CALL_TASK, self._call_message())
+
+    def _call_message(self) -> str:
+        reporter = self._intake.reporter
+        return f"P1 incident: call {reporter.name} first ({reporter.phone or reporter.email})"
 
     # -- derived facts ------------------------------------------------------------------
 
