@@ -247,6 +247,8 @@ class EventKind(StrEnum):
     WITHDRAWN = "withdrawn"
     # A timer's action was taken (a warning sent, an escalation raised); `detail` is its key.
     ACTION_TAKEN = "action_taken"
+    # The webhook refused a notification for good (a 4xx): kept so an operator can follow up.
+    NOTIFICATION_REFUSED = "notification_refused"
 
 
 class CaseEvent(BaseModel):

@@ -13,7 +13,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import Notifier
@@ -358,12 +358,17 @@ class CaseWorkflow:
 
     async def _deliver_outbox(self) -> None:
         while self._outbox:
-            await workflow.execute_activity_method(
-                Notifier.notify,
-                self._outbox[0],
-                start_to_close_timeout=NOTIFY_TIMEOUT,
-                retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
-            )
+            message = self._outbox[0]
+            try:
+                await workflow.execute_activity_method(
+                    Notifier.notify,
+                    message,
+                    start_to_close_timeout=NOTIFY_TIMEOUT,
+                    retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
+                )
+            except ActivityError as err:
+                # Only a receiver that refuses for good gets here: retries are unlimited.
+                self._record(EventKind.NOTIFICATION_REFUSED, f"{message.key}: {err.cause}")
             self._outbox.pop(0)
 
     async def _sleep_until(self, due: dt.datetime | None) -> None:

@@ -1,0 +1,60 @@
+"""A long case continues as new with its clocks, timeline and request ids intact."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+import api
+from domain.models import Acknowledge, PostUpdate, ProvideInformation, RequestInformation
+from tests.conftest import Outbox, move_clock_to, quiet_weekday_at
+from tests.factories import intake
+from tests.workflows.helpers import MONDAY, near, request_id, send, until
+
+
+async def test_continue_as_new_mid_case_keeps_every_clock_and_the_timeline(
+    env: WorkflowEnvironment, client: Client, worker: object, outbox: Outbox, task_queue: str
+) -> None:
+    monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
+    await move_clock_to(env, monday)
+    case = intake(logged_at=monday)
+    await api.open_case(client, case, task_queue=task_queue, history_threshold=40)
+    handle = api.handle_for(client, case.reference)
+    first_run = (await handle.describe()).run_id
+    ack = Acknowledge(request_id=request_id())
+    await send(client, case.reference, "acknowledge", ack)
+    ask = RequestInformation(request_id=request_id(), message="logs please")
+    await send(client, case.reference, "request_information", ask)
+    await move_clock_to(env, monday + dt.timedelta(days=1))
+    answer = ProvideInformation(request_id=request_id(), message="attached")
+    await send(client, case.reference, "provide_information", answer)
+    for n in range(4):
+        note = PostUpdate(request_id=request_id(), message=f"progress {n}")
+        before = await send(client, case.reference, "post_update", note)
+
+    async def run_id() -> str:
+        return (await handle.describe()).run_id
+
+    for _ in range(100):
+        if await run_id() != first_run:
+            break
+        await env.sleep(dt.timedelta(seconds=1))
+    after = await api.case_status(client, case.reference)
+    replayed = await send(client, case.reference, "acknowledge", ack)
+
+    assert await run_id() != first_run
+    assert after.timeline == before.timeline
+    assert [(c.name, c.deadline, c.status) for c in after.clocks] == [
+        (c.name, c.deadline, c.status) for c in before.clocks
+    ]
+    assert after.paused_working_time == before.paused_working_time
+    assert replayed.timeline == before.timeline  # the request id survived the new run
+
+    update_due = next(c for c in after.clocks if c.name == "update").deadline
+    assert update_due is not None
+    await move_clock_to(env, update_due + dt.timedelta(minutes=1))
+    await until(lambda: "update_due" in outbox.kinds(case.reference))
+    assert outbox.kinds(case.reference).count("update_due") == 1
+    assert near(outbox.of(case.reference)[-1].due, update_due)
