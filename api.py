@@ -113,22 +113,40 @@ async def case_status(client: Client, reference: str) -> CaseStatus:
         raise await _explain(handle, err, "status") from None
 
 
-async def _explain(handle: WorkflowHandle[Any, Any], err: Exception, event: str) -> CaseError:
-    reference = handle.id.removeprefix("case-")
+def refusal(err: Exception) -> CaseError | None:
+    """The refusal an update or query failure carries; None when Temporal found no running
+    workflow (there is none, or it has finished: ask `finished_result`)."""
     cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else None
     if isinstance(cause, ApplicationError):
         return CaseRefused(cause.type or "Refused", cause.message)
     if not (isinstance(err, RPCError) and err.status is RPCStatusCode.NOT_FOUND):
         return CaseError(type(err).__name__, str(err))
-    # Not found: either no such case, or a case whose workflow has finished.
+    return None
+
+
+async def finished_result(handle: WorkflowHandle[Any, Any], what: str) -> Any:
+    """The result of a workflow that has finished; raises `NoSuchCase` when there is none,
+    or the refusal it failed with. `what` names it for people: "case INC-1"."""
     try:
-        outcome = await handle.result()
+        return await handle.result()
     except RPCError:
-        return NoSuchCase("NoSuchCase", f"reference: no case {reference} exists")
+        raise NoSuchCase("NoSuchCase", f"reference: no {what} exists") from None
     except WorkflowFailureError as failure:
         if isinstance(failure.cause, ApplicationError):
-            return CaseRefused(failure.cause.type or "Refused", failure.cause.message)
-        return CaseRefused("CaseClosed", f"case {reference} has failed: {failure.cause}")
+            raise CaseRefused(failure.cause.type or "Refused", failure.cause.message) from None
+        raise CaseRefused("CaseClosed", f"{what} has failed: {failure.cause}") from None
+
+
+async def _explain(handle: WorkflowHandle[Any, Any], err: Exception, event: str) -> CaseError:
+    reference = handle.id.removeprefix("case-")
+    known = refusal(err)
+    if known is not None:
+        return known
+    # Not found: either no such case, or a case whose workflow has finished.
+    try:
+        outcome = await finished_result(handle, f"case {reference}")
+    except CaseError as closed:
+        return closed
     if event == "reopen" and outcome.state == "resolved":
         return CaseRefused(
             "ReopenWindowClosed",

@@ -1,33 +1,94 @@
-"""Settings from environment variables (prefix SIMS_) and `.env` (DESIGN §10)."""
+"""Settings from environment variables (prefix SIMS_) and `.env` (DESIGN §10).
+
+The README's configuration table lists every field; `tests/unit/test_cli_settings.py`
+keeps the two in step.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.calendar import SUBDIVISIONS, WorkingCalendar
 from domain.policy import SupportPolicy
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SIMS_", env_file=".env", extra="ignore")
+def _weekdays(value: object) -> object:
+    """`0,1,2,3,4` (Monday is 0) or a JSON list: both read naturally in an env file."""
+    if isinstance(value, str):
+        text = value.strip()
+        return json.loads(text) if text.startswith("[") else [p for p in text.split(",") if p]
+    return value
 
+
+Weekdays = Annotated[tuple[Annotated[int, Field(ge=0, le=6)], ...], NoDecode]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Settings(BaseSettings):
+    # An empty variable (SIMS_POLICY_FILE=) means "not set", as compose files often pass.
+    model_config = SettingsConfigDict(
+        env_prefix="SIMS_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
+
+    # Where Temporal is: a cluster, Temporal Cloud, or the dev server of `worker.py --dev`.
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
+    temporal_tls: bool = False
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
+    temporal_tls_server_name: str | None = None
     temporal_api_key: SecretStr | None = None
+    connect_timeout: float = Field(10.0, gt=0)
     task_queue: str = "sims-support"
+    # The embedded dev server (`python worker.py --dev`); its database is data_dir/temporal.db.
+    dev_port: Port = 7233
+    dev_ui_port: Port = 8233
     policy_file: Path | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr = SecretStr("change-me")
     data_dir: Path = Path(".data")
+    # The support desk's calendar: hours in Europe/London time, and which days are open.
     subdivision: str = Field("ENG", pattern="^(" + "|".join(SUBDIVISIONS) + ")$")
+    support_opens: dt.time = dt.time(8, 30)
+    support_closes: dt.time = dt.time(17, 0)
+    support_weekdays: Annotated[Weekdays, BeforeValidator(_weekdays)] = (0, 1, 2, 3, 4)
+    bank_holidays: bool = True
     snapshot_months: int = Field(24, ge=3, le=120)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "temporal_tls_cert and temporal_tls_key go together (mTLS): set both or neither"
+            )
+        if self.support_closes <= self.support_opens:
+            raise ValueError(
+                f"support_closes ({self.support_closes}) must be after "
+                f"support_opens ({self.support_opens})"
+            )
+        if self.policy_file is not None and not self.policy_file.is_file():
+            raise ValueError(f"policy_file: {self.policy_file} is not a file")
+        if not self.support_weekdays:
+            raise ValueError("support_weekdays: name at least one open day (Monday is 0)")
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        """TLS is implied by any certificate and by an API key (Temporal Cloud)."""
+        return bool(
+            self.temporal_tls
+            or self.temporal_tls_ca
+            or self.temporal_tls_cert
+            or self.temporal_api_key
+        )
 
     @cached_property
     def policy(self) -> SupportPolicy:
@@ -35,7 +96,12 @@ class Settings(BaseSettings):
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
-        return WorkingCalendar.england_and_wales(self.subdivision)
+        opens, closes, weekdays = self.support_opens, self.support_closes, self.support_weekdays
+        if self.bank_holidays:
+            return WorkingCalendar.england_and_wales(
+                self.subdivision, opens=opens, closes=closes, weekdays=weekdays
+            )
+        return WorkingCalendar(opens=opens, closes=closes, weekdays=weekdays)
 
 
 def find_binary(name: str) -> str | None:

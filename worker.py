@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import sys
+import tomllib
 from collections.abc import Sequence
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.notify import Notifier
+from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
 from config import Settings
 from workflows.case import CaseWorkflow
+from workflows.change_request import ChangeRequestWorkflow
+from workflows.problem import ProblemWorkflow
 
 TASK_QUEUE = "sims-support"
 
-WORKFLOWS: Sequence[type] = (CaseWorkflow,)
+WORKFLOWS: Sequence[type] = (CaseWorkflow, ProblemWorkflow, ChangeRequestWorkflow)
 
 # Our pure modules and their third-party imports are loaded once, outside the sandbox:
 # they are deterministic by construction (no clock, no I/O), and re-importing them for
@@ -26,6 +33,8 @@ PASSTHROUGH = (
     "domain",
     "activities",
     "workflows.case_view",
+    "workflows.cr_view",
+    "workflows.problem_view",
     "workflows.search",
     "statemachine",
     "pydantic",
@@ -39,10 +48,12 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
-def activities_for(settings: Settings) -> list[object]:
+def activities_for(settings: Settings, client: Client) -> list[object]:
     notifier = Notifier(settings.webhook_url, settings.webhook_secret.get_secret_value().encode())
     setup = SetupActivities(settings.policy, settings.calendar)
-    return [notifier.notify, setup.load_case_setup]
+    # Linking a case to its problem starts or reaches another workflow: it needs a client.
+    links = ProblemLinks(client)
+    return [notifier.notify, setup.load_case_setup, links.link_case_to_problem]
 
 
 def create_worker(
@@ -58,7 +69,7 @@ def create_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         workflow_runner=SANDBOX,
-        activities=list(activities if activities is not None else activities_for(settings)),  # type: ignore[arg-type]
+        activities=list(activities if activities is not None else activities_for(settings, client)),  # type: ignore[arg-type]
     )
 
 
@@ -66,9 +77,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dev", action="store_true", help="start the embedded Temporal dev server")
     args = parser.parse_args(argv)
-    from runtime import run_worker
+    from runtime import StartupError, one_line, run_worker
 
-    asyncio.run(run_worker(Settings(), dev=args.dev))
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    # Notifications go to the log when no webhook is set: show them.
+    logging.getLogger("activities").setLevel(logging.INFO)
+    try:
+        settings = Settings()
+        asyncio.run(run_worker(settings, dev=args.dev))
+    except ValidationError as err:
+        sys.exit(f"sims-worker: configuration: {one_line(err)}")
+    except tomllib.TOMLDecodeError as err:
+        sys.exit(f"sims-worker: configuration: the policy file is not valid TOML: {err}")
+    except StartupError as err:
+        sys.exit(f"sims-worker: {err}")
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

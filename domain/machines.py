@@ -8,6 +8,8 @@ validators and in `domain/sla.py`.
 
 from __future__ import annotations
 
+import re
+
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -17,7 +19,7 @@ class InvalidTransition(Exception):
 
     def __init__(self, machine: str, event: str, state: str, allowed: list[str]) -> None:
         self.event, self.state, self.allowed = event, state, allowed
-        hint = ", ".join(allowed) if allowed else "none: the case is closed"
+        hint = ", ".join(allowed) if allowed else f"none: the {machine} is closed"
         super().__init__(
             f"{event} is not allowed while the {machine} is {state.replace('_', ' ')} "
             f"(allowed now: {hint})"
@@ -67,6 +69,30 @@ class CaseMachine(StateMachine):
     )
 
 
+class ChangeRequestMachine(StateMachine):
+    """The charter's three stages (DESIGN §7); a review keeps a stage and restarts its clock."""
+
+    published_for_consultation = State(initial=True)
+    considered_for_future_release = State()
+    planned_for_future_release = State()
+    delivered = State(final=True)
+    rejected = State(final=True)
+    duplicate = State(final=True)
+
+    review = published_for_consultation.to.itself(
+        internal=True
+    ) | considered_for_future_release.to.itself(internal=True)
+    consider = published_for_consultation.to(considered_for_future_release)
+    plan = considered_for_future_release.to(planned_for_future_release)
+    deliver = planned_for_future_release.to(delivered)
+    reject = (
+        published_for_consultation.to(rejected)
+        | considered_for_future_release.to(rejected)
+        | planned_for_future_release.to(rejected)
+    )
+    mark_duplicate = published_for_consultation.to(duplicate)
+
+
 def allowed_events(machine_class: type[StateMachine], state: str) -> list[str]:
     machine = machine_class(start_value=state)
     return [event.id for event in machine.allowed_events]
@@ -76,7 +102,9 @@ def check_transition(machine_class: type[StateMachine], state: str, event: str) 
     """Raise `InvalidTransition` unless `event` may be sent in `state`; changes nothing."""
     allowed = allowed_events(machine_class, state)
     if event not in allowed:
-        name = machine_class.__name__.removesuffix("Machine").lower()
+        # "ChangeRequestMachine" -> "change request", as a person would say it.
+        words = re.findall(r"[A-Z][a-z]*", machine_class.__name__.removesuffix("Machine"))
+        name = " ".join(words).lower()
         raise InvalidTransition(name, event, state, allowed)
 
 
@@ -89,3 +117,34 @@ def transition(machine_class: type[StateMachine], state: str, event: str) -> str
     except TransitionNotAllowed as err:  # pragma: no cover - check_transition guards it
         raise InvalidTransition(machine_class.__name__, event, state, []) from err
     return str(machine.current_state_value)
+
+
+class ProblemMachine(StateMachine):
+    """DESIGN §6: a review decides defect or not; a defect's fix is scheduled, then released."""
+
+    under_investigation = State(initial=True)
+    review_scheduled = State()
+    accepted_as_defect = State()
+    fix_scheduled = State()
+    fix_released = State(final=True)
+    not_a_defect = State(final=True)
+
+    link_case = (
+        under_investigation.to.itself(internal=True)
+        | review_scheduled.to.itself(internal=True)
+        | accepted_as_defect.to.itself(internal=True)
+        | fix_scheduled.to.itself(internal=True)
+    )
+    # A developer needs more from the integrators: the linked cases are told, nothing moves.
+    request_information = (
+        under_investigation.to.itself(internal=True)
+        | review_scheduled.to.itself(internal=True)
+        | accepted_as_defect.to.itself(internal=True)
+        | fix_scheduled.to.itself(internal=True)
+    )
+    schedule_review = under_investigation.to(review_scheduled)
+    accept_as_defect = review_scheduled.to(accepted_as_defect)
+    reject = review_scheduled.to(not_a_defect)
+    # Scheduled again when the vehicle or the target version changes.
+    schedule_fix = accepted_as_defect.to(fix_scheduled) | fix_scheduled.to.itself(internal=True)
+    release_fix = fix_scheduled.to(fix_released)

@@ -20,12 +20,19 @@ class NotificationKind(StrEnum):
     PROBLEM_NEWS = "problem_news"
     RESOLUTION_OFFERED = "resolution_offered"
     RESOLVED = "resolved"
+    # Change requests (DESIGN §7): reminders for product managers, decisions for the raiser.
+    CR_REVIEW_DUE = "cr_review_due"
+    CR_DECISION_DUE = "cr_decision_due"
+    CR_DELIVERY_DUE = "cr_delivery_due"
+    CR_DELIVERY_OVERDUE = "cr_delivery_overdue"
+    CR_DECIDED = "cr_decided"
 
 
 class Recipient(StrEnum):
     SUPPORT_DESK = "support_desk"
     INTEGRATOR = "integrator"
     PARTNER_SUPPORT_TEAM_MANAGER = "partner_support_team_manager"
+    PRODUCT_MANAGER = "product_manager"
 
 
 RECIPIENTS: dict[NotificationKind, Recipient] = {
@@ -38,6 +45,11 @@ RECIPIENTS: dict[NotificationKind, Recipient] = {
     NotificationKind.PROBLEM_NEWS: Recipient.INTEGRATOR,
     NotificationKind.RESOLUTION_OFFERED: Recipient.INTEGRATOR,
     NotificationKind.RESOLVED: Recipient.INTEGRATOR,
+    NotificationKind.CR_REVIEW_DUE: Recipient.PRODUCT_MANAGER,
+    NotificationKind.CR_DECISION_DUE: Recipient.PRODUCT_MANAGER,
+    NotificationKind.CR_DELIVERY_DUE: Recipient.PRODUCT_MANAGER,
+    NotificationKind.CR_DELIVERY_OVERDUE: Recipient.PRODUCT_MANAGER,
+    NotificationKind.CR_DECIDED: Recipient.INTEGRATOR,
 }
 
 
@@ -49,7 +61,8 @@ class Notification(BaseModel):
     kind: NotificationKind
     recipient: Recipient
     reference: str
-    priority: Priority
+    # Change requests are not prioritised (DESIGN §3): theirs carry none.
+    priority: Priority | None = None
     at: dt.datetime
     due: dt.datetime | None = None
     message: str
@@ -59,7 +72,7 @@ def notification(
     kind: NotificationKind,
     *,
     reference: str,
-    priority: Priority,
+    priority: Priority | None,
     at: dt.datetime,
     message: str,
     due: dt.datetime | None = None,

@@ -68,7 +68,7 @@ def _format_duration(value: timedelta) -> str:
     minutes, rest = divmod(rest, _MIN)
     text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
     if rest:
-        text += f"{rest / _S:.6f}".rstrip("0") + "s"
+        text += f"{rest / _S:.6f}".rstrip("0").rstrip(".") + "s"
     return text or "0m"
 
 

@@ -15,6 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
 from config import find_binary
 from domain.calendar import WorkingCalendar
@@ -87,8 +88,11 @@ def task_queue() -> str:
 @pytest.fixture(scope="session")
 async def worker(client: Client, outbox: Outbox, task_queue: str) -> AsyncIterator[Worker]:
     setup = SetupActivities(SupportPolicy(), CALENDAR)
+    links = ProblemLinks(client)
     async with create_worker(
-        client, task_queue, activities=[outbox.notify, setup.load_case_setup]
+        client,
+        task_queue,
+        activities=[outbox.notify, setup.load_case_setup, links.link_case_to_problem],
     ) as running:
         yield running
 

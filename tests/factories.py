@@ -28,7 +28,8 @@ def intake(**overrides: Any) -> OpenCase:
         "integrator": {
             "id": "INT-042",
             "name": "Acme Attendance Ltd",
-            "support_agreement_expires": "2030-03-31",
+            # Far off: the session's test clock moves years ahead (change-request timers).
+            "support_agreement_expires": "2099-03-31",
         },
         "reporter": {"name": "Priya Shah", "email": "priya@acme.example", "phone": "0123"},
         "school": {"urn": "123456", "name": "Hilltop Academy"},

@@ -13,10 +13,11 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import Notifier
+    from activities.problems import LinkRequest, ProblemLinks
     from activities.setup import CaseSetup, SetupActivities, SetupRequest
     from domain import sla
     from domain.calendar import WorkingCalendar
@@ -43,11 +44,21 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.notifications import Notification, NotificationKind
     from domain.priority import priority_for
+    from domain.problem_links import (
+        LINKED_CASE_CHANGED,
+        PROBLEM_NEWS,
+        LinkedCaseChanged,
+        NewsKind,
+        ProblemNews,
+        problem_workflow_id,
+    )
     from workflows import case_view
 
 LOGGED_AT_SKEW = dt.timedelta(minutes=5)
 SNAPSHOT_MONTHS = 24
 NOTIFY_TIMEOUT = dt.timedelta(seconds=30)
+LINK_TIMEOUT = dt.timedelta(seconds=30)
+LINK_RETRIES = RetryPolicy(maximum_attempts=3, maximum_interval=dt.timedelta(seconds=10))
 # Refresh the calendar snapshot (through continue-as-new) this long before it runs out.
 SNAPSHOT_MARGIN = dt.timedelta(days=180)
 # The charter's problem resolutions; an incident offers them only through its problem.
@@ -71,6 +82,7 @@ class CaseInput(BaseModel):
     events: list[CaseEvent] = []
     request_ids: list[str] = []
     outbox: list[Notification] = []
+    to_problem: list[LinkedCaseChanged] = []
     # Test-only: continue-as-new at this history length (the test server never suggests it).
     history_threshold: int | None = None
 
@@ -86,6 +98,9 @@ class CaseWorkflow:
         self._events = list(input.events)
         self._request_ids = list(input.request_ids)
         self._outbox = list(input.outbox)
+        self._to_problem = list(input.to_problem)
+        # The problem an escalation is linking to; every other update waits for it.
+        self._linking: str | None = None
         self._calendar: WorkingCalendar | None = None
         self._dirty = False
         self._refusal: ApplicationError | None = None
@@ -99,6 +114,7 @@ class CaseWorkflow:
         while True:
             self._take_due_actions()
             await self._deliver_outbox()
+            await self._tell_problem()
             self._publish()
             if self._state in ("resolved", "withdrawn"):
                 break
@@ -166,7 +182,18 @@ class CaseWorkflow:
         self._validate("change_priority", req)
 
     @workflow.update
-    def escalate_to_problem(self, req: EscalateToProblem) -> CaseStatus:
+    async def escalate_to_problem(self, req: EscalateToProblem) -> CaseStatus:
+        """Links the case at the problem first: a refused link leaves the case unchanged."""
+        if not self._is_new(req):
+            return self.status()
+        if self._linking is not None:  # validated alongside another escalation
+            raise self._linking_in_progress()
+        self._linking = req.problem_reference
+        try:
+            await self._link_to_problem(req.problem_reference)
+        finally:
+            self._linking = None
+        self._validate("escalate_to_problem", req)
         return self._apply("escalate_to_problem", req, EventKind.ESCALATED, req.problem_reference)
 
     @escalate_to_problem.validator
@@ -218,6 +245,30 @@ class CaseWorkflow:
     def _withdraw_allowed(self, req: Withdraw) -> None:
         self._validate("withdraw", req)
 
+    @workflow.signal(name=PROBLEM_NEWS)
+    async def problem_news(self, news: ProblemNews) -> None:
+        """What the linked problem tells the case: the only updates an escalated case owes."""
+        await workflow.wait_condition(lambda: bool(self._events) and self._linking is None)
+        linked = self._state == "escalated_to_problem"
+        if not linked or self._problem_reference() != news.problem_reference:
+            return  # stale news from a problem this case no longer waits for
+        if news.news_id in self._request_ids:
+            return
+        self._request_ids.append(news.news_id)
+        # Keyed by the news itself: two pieces of news in one instant are two messages.
+        key = news.news_id
+        if news.kind is NewsKind.FIX_RELEASED and news.vehicle is not None:
+            self._notify(NotificationKind.RESOLUTION_OFFERED, news.message, key=key)
+            offer = f"{news.vehicle.resolution_kind}: {news.message}"
+            self._move("offer_resolution", EventKind.RESOLUTION_OFFERED, offer, news.news_id)
+            return
+        self._notify(NotificationKind.PROBLEM_NEWS, news.message, key=key)
+        if news.kind is NewsKind.NOT_A_DEFECT:
+            resumed = EventKind.INVESTIGATION_RESUMED
+            self._move("resume_investigation", resumed, news.message, news.news_id)
+        else:
+            self._record(EventKind.PROBLEM_NEWS, news.message, request_id=news.news_id)
+
     @workflow.query
     def status(self) -> CaseStatus:
         return case_view.status(self._intake, self._state, self._events, self._view())
@@ -232,6 +283,8 @@ class CaseWorkflow:
             return  # a retry of a request already applied: accepted, and a no-op
         if not self._events:
             raise ApplicationError("the case is still being opened; try again", type="NotReady")
+        if self._linking is not None:
+            raise self._linking_in_progress()
         try:
             check_transition(CaseMachine, self._state, event)
         except InvalidTransition as err:
@@ -247,10 +300,37 @@ class CaseWorkflow:
     ) -> CaseStatus:
         if not self._is_new(req):
             return self.status()
-        self._state = transition(CaseMachine, self._state, event)
-        self._record(kind, detail, request_id=req.request_id, priority=priority)
-        self._request_ids.append(req.request_id)
+        escalated = self._state == "escalated_to_problem"
+        self._move(event, kind, detail, req.request_id, priority)
+        if escalated and (self._state != "escalated_to_problem" or priority is not None):
+            # The problem ranks itself by its open cases: tell it this one changed or left.
+            self._to_problem.append(
+                LinkedCaseChanged(
+                    problem_reference=self._problem_reference() or "",
+                    case_reference=self._intake.reference,
+                    priority=self._priority(),
+                    open=self._state == "escalated_to_problem",
+                )
+            )
         return self.status()
+
+    def _move(
+        self,
+        event: str,
+        kind: EventKind,
+        detail: str,
+        request_id: str,
+        priority: Priority | None = None,
+    ) -> None:
+        self._state = transition(CaseMachine, self._state, event)
+        self._record(kind, detail, request_id=request_id, priority=priority)
+        self._request_ids.append(request_id)
+
+    def _linking_in_progress(self) -> ApplicationError:
+        return ApplicationError(
+            f"the case is being linked to problem {self._linking}; try again in a moment",
+            type="EscalationInProgress",
+        )
 
     def _record(
         self,
@@ -371,6 +451,41 @@ class CaseWorkflow:
                 self._record(EventKind.NOTIFICATION_REFUSED, f"{message.key}: {err.cause}")
             self._outbox.pop(0)
 
+    async def _link_to_problem(self, problem: str) -> None:
+        link = LinkRequest(
+            problem_reference=problem,
+            case_reference=self._intake.reference,
+            priority=self._priority(),
+            case_summary=self._intake.summary,
+        )
+        try:
+            await workflow.execute_activity_method(
+                ProblemLinks.link_case_to_problem,
+                link,
+                start_to_close_timeout=LINK_TIMEOUT,
+                retry_policy=LINK_RETRIES,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from None
+            raise ApplicationError(
+                f"problem {problem} could not be reached ({cause}); the case is unchanged: "
+                "try again",
+                type="ProblemUnavailable",
+            ) from None
+
+    async def _tell_problem(self) -> None:
+        while self._to_problem:
+            change = self._to_problem[0]
+            problem = workflow.get_external_workflow_handle(
+                problem_workflow_id(change.problem_reference)
+            )
+            # A problem that has closed meanwhile has nobody left to rank: nothing to do.
+            with contextlib.suppress(FailureError):
+                await problem.signal(LINKED_CASE_CHANGED, change)
+            self._to_problem.pop(0)
+
     async def _sleep_until(self, due: dt.datetime | None) -> None:
         timeout = (due - workflow.now()) if due else None
         with contextlib.suppress(TimeoutError):
@@ -408,6 +523,7 @@ class CaseWorkflow:
                 events=self._events,
                 request_ids=self._request_ids,
                 outbox=self._outbox,
+                to_problem=self._to_problem,
                 history_threshold=self._input.history_threshold,
             )
         )

@@ -15,6 +15,8 @@ PROBLEM_REFERENCE = SearchAttributeKey.for_keyword("ProblemReference")
 RESPONSE_DUE = SearchAttributeKey.for_datetime("ResponseDue")
 NEXT_ACTION_DUE = SearchAttributeKey.for_datetime("NextActionDue")
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
+# Change requests: integrators' votes, so product managers can sort by popularity.
+VOTE_COUNT = SearchAttributeKey.for_int("VoteCount")
 
 ALL = (
     CASE_REFERENCE,
@@ -27,12 +29,13 @@ ALL = (
     RESPONSE_DUE,
     NEXT_ACTION_DUE,
     SLA_BREACHED,
+    VOTE_COUNT,
 )
 
 
 def cli_flags() -> list[str]:
     """`--search-attribute Name=Type` pairs for `temporal server start-dev`."""
-    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool"}
+    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "INT": "Int"}
     flags: list[str] = []
     for key in ALL:
         flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}"]

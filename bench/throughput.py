@@ -1,0 +1,90 @@
+"""Cases per second through acknowledge → offer → accept, against a trivial workflow with
+the same round trips (start, four updates, complete), on one dev server and one worker.
+
+    python -m bench.throughput [N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+from temporalio.client import Client
+
+import api
+from bench.harness import bench_worker, dev_server, run_tag, sample_case, table, write
+from bench.trivial import TrivialWorkflow
+from domain.models import AcceptResolution, Acknowledge, OfferResolution
+
+CONCURRENCY = 50
+UPDATES = 4  # a case: opened, acknowledge, offer_resolution, accept_resolution
+
+
+async def one_case(client: Client, task_queue: str, reference: str) -> None:
+    now = dt.datetime.now(dt.UTC)
+    await api.open_case(client, sample_case(reference, now), task_queue=task_queue)
+    await api.send(client, reference, "acknowledge", Acknowledge(request_id="ack"))
+    offer = OfferResolution(request_id="offer", kind="advice", summary="try this")
+    await api.send(client, reference, "offer_resolution", offer)
+    await api.send(client, reference, "accept_resolution", AcceptResolution(request_id="ok"))
+    await api.handle_for(client, reference).result()
+
+
+async def one_trivial(client: Client, task_queue: str, reference: str) -> None:
+    handle = await client.start_workflow(
+        TrivialWorkflow.run, UPDATES, id=f"trivial-{reference}", task_queue=task_queue
+    )
+    for _ in range(UPDATES):
+        await handle.execute_update(TrivialWorkflow.step)
+    await handle.result()
+
+
+async def timed(n: int, run: Callable[[str], Awaitable[None]], tag: str) -> tuple[float, list[str]]:
+    gate = asyncio.Semaphore(CONCURRENCY)
+    references = [f"BENCH-{tag}-{i:05d}" for i in range(n)]
+
+    async def guarded(reference: str) -> None:
+        async with gate:
+            await run(reference)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(guarded(r) for r in references))
+    return time.perf_counter() - began, references
+
+
+async def measure(n: int) -> dict[str, object]:
+    async with dev_server() as env:
+        client, queue = env.client, f"bench-{run_tag()}"
+        async with bench_worker(client, queue):
+            await timed(20, lambda r: one_case(client, queue, r), run_tag())  # warm up
+            await timed(20, lambda r: one_trivial(client, queue, r), run_tag())
+            trivial_s, _ = await timed(n, lambda r: one_trivial(client, queue, r), run_tag())
+            case_s, refs = await timed(n, lambda r: one_case(client, queue, r), run_tag())
+            history = await api.handle_for(client, refs[0]).fetch_history()
+    return {
+        "cases": n,
+        "concurrency": CONCURRENCY,
+        "cases_per_s": round(n / case_s, 1),
+        "trivial_per_s": round(n / trivial_s, 1),
+        "ratio": round(trivial_s / case_s, 3),
+        "events_per_case": len(history.events),
+        "goal": "ratio >= 0.5",
+    }
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    report = asyncio.run(measure(n))
+    path = write("throughput", report)
+    rows = [[n, report["cases_per_s"], report["trivial_per_s"], report["ratio"]]]
+    print(
+        table("Throughput (dev server, one worker)", ["N", "cases/s", "trivial/s", "ratio"], rows)
+    )
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The simplest workflows with the same shape as a case: the baseline every ratio uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from temporalio import workflow
+
+
+@workflow.defn
+class TrivialWorkflow:
+    """Start, `steps` updates, complete: a case's round trips with none of its work."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    @workflow.run
+    async def run(self, steps: int) -> int:
+        await workflow.wait_condition(
+            lambda: self.steps >= steps and workflow.all_handlers_finished()
+        )
+        return self.steps
+
+    @workflow.update
+    def step(self) -> int:
+        self.steps += 1
+        return self.steps
+
+
+@workflow.defn
+class ParkedWorkflow:
+    """Waits on a long timer, as an open case does between events."""
+
+    def __init__(self) -> None:
+        self.ready = False
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.sleep(dt.timedelta(days=30))
+
+    @workflow.update
+    def ping(self) -> bool:
+        return True

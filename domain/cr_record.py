@@ -1,0 +1,167 @@
+"""A change request's record: its state and append-only event log, and the rules that
+decide whether a vote or a decision may be written to it (pure; the workflow owns one).
+
+Votes are one per integrator: a repeated vote, or withdrawing a vote never cast, changes
+nothing. A request id already applied is accepted again as a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from domain.change_requests import (
+    DECIDED,
+    VOTING_STATES,
+    CrEvent,
+    CrEventKind,
+    Decision,
+    MarkDuplicate,
+    MergeVotes,
+    OpenChangeRequest,
+    Vote,
+    last,
+)
+from domain.machines import ChangeRequestMachine, check_transition, transition
+from domain.models import CaseRequest
+
+VOTES = ("vote", "unvote")
+
+
+class ChangeRequestRefused(Exception):
+    """A request the change request cannot take; the class name is the error's type."""
+
+
+class NotReady(ChangeRequestRefused):
+    pass
+
+
+class VotingClosed(ChangeRequestRefused):
+    pass
+
+
+class InvalidDuplicate(ChangeRequestRefused):
+    pass
+
+
+class RaisedAtInFuture(ChangeRequestRefused):
+    pass
+
+
+RAISED_AT_SKEW = dt.timedelta(minutes=5)
+
+
+def voters(events: Sequence[CrEvent]) -> list[str]:
+    """Who votes for it now, in the order they voted: one vote per integrator."""
+    current: dict[str, None] = {}
+    for event in events:
+        if event.kind is CrEventKind.VOTED and event.by:
+            current.setdefault(event.by, None)
+        elif event.kind is CrEventKind.UNVOTED and event.by:
+            current.pop(event.by, None)
+    return list(current)
+
+
+def duplicates(events: Sequence[CrEvent]) -> list[str]:
+    linked = (e for e in events if e.kind is CrEventKind.DUPLICATE_LINKED)
+    return [e.facts["duplicate_reference"] for e in linked]
+
+
+def fact(events: Sequence[CrEvent], kind: CrEventKind, name: str) -> str | None:
+    event = last(events, kind)
+    return event.facts.get(name) if event else None
+
+
+@dataclass
+class ChangeRequestRecord:
+    request: OpenChangeRequest
+    state: str = "published_for_consultation"
+    events: list[CrEvent] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
+
+    def publish(self, now: dt.datetime) -> None:
+        raised = self.request.raised_at
+        if raised > now + RAISED_AT_SKEW:
+            raise RaisedAtInFuture(
+                f"raised_at: {raised.isoformat()} is in the future (now {now.isoformat()})"
+            )
+        self.events.append(
+            CrEvent(kind=CrEventKind.PUBLISHED, at=raised, by=self.request.raised_by)
+        )
+
+    def is_new(self, req: CaseRequest) -> bool:
+        return req.request_id not in self.request_ids
+
+    def check(self, event: str, req: CaseRequest) -> None:
+        """Raise unless `event` may be applied now; changes nothing."""
+        if not self.is_new(req):
+            return  # a retry of a request already applied: accepted, and a no-op
+        if not self.events:
+            raise NotReady("the change request is still being opened; try again")
+        if event in VOTES:
+            if self.state not in VOTING_STATES:
+                raise VotingClosed(self._voting_closed())
+            return
+        check_transition(ChangeRequestMachine, self.state, event)
+        if isinstance(req, MarkDuplicate) and req.original_reference == self.request.reference:
+            raise InvalidDuplicate("original_reference: a change request cannot duplicate itself")
+
+    def apply(self, event: str, req: CaseRequest, now: dt.datetime) -> CrEvent | None:
+        """Record `event` (checked first); returns the decision it recorded, if any."""
+        self.check(event, req)
+        if not self.is_new(req):
+            return None
+        self.request_ids.append(req.request_id)
+        if isinstance(req, Vote):
+            voting = req.integrator_id in voters(self.events)
+            if (event == "vote") != voting:
+                kind = CrEventKind.VOTED if event == "vote" else CrEventKind.UNVOTED
+                self.events.append(
+                    CrEvent(kind=kind, at=now, request_id=req.request_id, by=req.integrator_id)
+                )
+            return None
+        assert isinstance(req, Decision)
+        self.state = transition(ChangeRequestMachine, self.state, event)
+        facts = req.model_dump(exclude={"request_id", "decided_by", "reason"}, exclude_none=True)
+        decision = CrEvent(
+            kind=DECIDED[event],
+            at=now,
+            request_id=req.request_id,
+            by=req.decided_by,
+            detail=req.reason,
+            facts={name: str(value) for name, value in facts.items()},
+        )
+        self.events.append(decision)
+        return decision
+
+    def merge(self, merge: MergeVotes, now: dt.datetime) -> None:
+        """Link a duplicate and count its voters who do not vote here yet; idempotent."""
+        if merge.duplicate_reference in duplicates(self.events):
+            return
+        open_ = self.state in VOTING_STATES
+        counted = set(voters(self.events))
+        merged = (
+            [i for i in dict.fromkeys(merge.integrator_ids) if i not in counted] if open_ else []
+        )
+        note = f"{len(merged)} new vote(s) merged" if open_ else "voting closed: votes not merged"
+        facts = {"duplicate_reference": merge.duplicate_reference}
+        self.events.append(
+            CrEvent(kind=CrEventKind.DUPLICATE_LINKED, at=now, detail=note, facts=facts)
+        )
+        detail = f"merged from duplicate {merge.duplicate_reference}"
+        self.events += [
+            CrEvent(kind=CrEventKind.VOTED, at=now, by=i, detail=detail) for i in merged
+        ]
+
+    def note(self, kind: CrEventKind, now: dt.datetime, detail: str = "") -> None:
+        self.events.append(CrEvent(kind=kind, at=now, detail=detail))
+
+    def _voting_closed(self) -> str:
+        original = fact(self.events, CrEventKind.MARKED_DUPLICATE, "original_reference")
+        return voting_closed(self.request.reference, self.state, original)
+
+
+def voting_closed(reference: str, state: str, original: str | None) -> str:
+    message = f"voting on change request {reference} is closed: it is {state.replace('_', ' ')}"
+    return message + (f"; vote on the original, {original}" if original else "")

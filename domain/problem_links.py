@@ -1,0 +1,102 @@
+"""What cases and their problems tell each other (DESIGN §6): names, ids and messages.
+
+A case links itself with update-with-start on `problem-<reference>`; the case tells its
+problem when it changes priority or stops waiting; the problem tells each linked case its
+news. Both workflows, the linking activity and the client use the names defined here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.models import WIRE, Priority, Reference
+from domain.problems import (
+    FixVehicle,
+    LinkedCase,
+    OpenProblem,
+    ProblemEvent,
+    ProblemScope,
+)
+
+# The message names cases and problems exchange, defined once for both workflows.
+LINK_CASE = "link_case"
+LINKED_CASE_CHANGED = "linked_case_changed"
+PROBLEM_NEWS = "problem_news"
+PROBLEM_WORKFLOW = "ProblemWorkflow"
+
+
+def problem_workflow_id(reference: str) -> str:
+    return f"problem-{reference}"
+
+
+def case_workflow_id(reference: str) -> str:
+    return f"case-{reference}"
+
+
+class LinkCase(BaseModel):
+    """A case escalated to the problem (update-with-start from the case's activity)."""
+
+    model_config = WIRE
+    case_reference: Reference
+    priority: Priority
+    summary: str = ""
+
+
+class LinkedCaseChanged(BaseModel):
+    """A linked case changed priority, or stopped waiting for the problem (withdrawn, or
+    resolved another way): the problem re-ranks itself."""
+
+    model_config = WIRE
+    problem_reference: Reference
+    case_reference: Reference
+    priority: Priority
+    open: bool = True
+
+
+class NewsKind(StrEnum):
+    REVIEW_SCHEDULED = "review_scheduled"
+    ACCEPTED_AS_DEFECT = "accepted_as_defect"
+    INFORMATION_NEEDED = "information_needed"
+    NOT_A_DEFECT = "not_a_defect"
+    FIX_RELEASED = "fix_released"
+
+
+class ProblemNews(BaseModel):
+    """What a problem tells each linked case; `news_id` makes a repeat a no-op."""
+
+    model_config = ConfigDict(frozen=True)
+    news_id: str
+    problem_reference: str
+    kind: NewsKind
+    message: str
+    vehicle: FixVehicle | None = None
+    version: str | None = None
+
+
+class Delivery(BaseModel):
+    """News waiting to be signalled to one linked case."""
+
+    model_config = ConfigDict(frozen=True)
+    case_reference: str
+    news: ProblemNews
+
+
+class ProblemInput(BaseModel):
+    """The opening, plus what a continued run carries over."""
+
+    model_config = ConfigDict(frozen=True)
+    opening: OpenProblem
+    state: str = "under_investigation"
+    scope: ProblemScope | None = None
+    school_urn: str | None = None
+    events: list[ProblemEvent] = []
+    links: list[LinkedCase] = []
+    request_ids: list[str] = []
+    outbox: list[Delivery] = []
+    vehicle: FixVehicle | None = None
+    target_version: str | None = None
+    released_version: str | None = None
+    # Test-only: continue-as-new at this history length (the test server never suggests it).
+    history_threshold: int | None = None

@@ -1,0 +1,175 @@
+"""Reaching Temporal and running the worker: a cluster from the settings, or `--dev`.
+
+The worker and the command line both connect through `connect()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from pydantic import ValidationError
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from config import Settings
+from devserver import DevServer, StartupError, start_dev_server
+
+__all__ = ["StartupError", "Unreachable", "connect", "one_line", "run_worker", "tls_config"]
+
+
+class Unreachable(StartupError):
+    """Temporal did not answer: the CLI's exit code 1."""
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    if not settings.uses_tls:
+        return False
+
+    def read(path: Path | None) -> bytes | None:
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as err:
+            raise StartupError(
+                f"cannot read {path}: {err.strerror}; check SIMS_TEMPORAL_TLS_CA/CERT/KEY"
+            ) from None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca),
+        client_cert=read(settings.temporal_tls_cert),
+        client_private_key=read(settings.temporal_tls_key),
+        domain=settings.temporal_tls_server_name,
+    )
+
+
+async def connect(
+    settings: Settings, *, address: str | None = None, namespace: str | None = None
+) -> Client:
+    """A client with the pydantic converter; `Unreachable` when Temporal does not answer."""
+    address = address or settings.temporal_address
+    namespace = namespace or settings.temporal_namespace
+    api_key = settings.temporal_api_key
+    try:
+        return await asyncio.wait_for(
+            Client.connect(
+                address,
+                namespace=namespace,
+                tls=tls_config(settings),
+                api_key=api_key.get_secret_value() if api_key else None,
+                data_converter=pydantic_data_converter,
+            ),
+            timeout=settings.connect_timeout,
+        )
+    except (RuntimeError, TimeoutError) as err:
+        reason = "no answer" if isinstance(err, TimeoutError) else _reason(str(err))
+        raise Unreachable(
+            f"cannot reach Temporal at {address} (namespace {namespace}): {reason}. "
+            "Start the embedded server with `make run`, or point --address / "
+            "SIMS_TEMPORAL_ADDRESS at your cluster"
+        ) from None
+
+
+def _reason(message: str) -> str:
+    known = ("connection refused", "dns error", "certificate", "unauthenticated", "deadline")
+    return next(
+        (hint for hint in known if hint in message.lower()),
+        message.removeprefix("Failed client connect: ")[:200],
+    )
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def run_worker(
+    settings: Settings, *, dev: bool = False, say: Callable[[str], None] = _say
+) -> None:
+    """Run the worker until Ctrl-C or SIGTERM; with `dev`, inside its own dev server."""
+    from worker import create_worker  # worker.main() imports this module when it runs
+
+    # Read the policy and the calendar first: a bad policy file stops us before anything runs.
+    _ = (settings.policy, settings.calendar)
+    server: DevServer | None = None
+    try:
+        if dev:
+            db_file = settings.data_dir / "temporal.db"
+            server = await start_dev_server(db_file, settings.dev_port, settings.dev_ui_port)
+            settings = _plain(settings, server.address)
+        client = await connect(settings)
+        async with create_worker(client, settings.task_queue, settings=settings):
+            say(_banner(settings, server))
+            await until_stopped()
+            say("Stopping the worker" + (" and the dev server" if server else "") + "...")
+    finally:
+        if server is not None:
+            server.stop()
+
+
+async def until_stopped() -> None:
+    """Returns on SIGINT (Ctrl-C) or SIGTERM (`docker stop`)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def _plain(settings: Settings, address: str) -> Settings:
+    """The dev server speaks plain gRPC in the default namespace, whatever `.env` says."""
+    return settings.model_copy(
+        update={
+            "temporal_address": address,
+            "temporal_namespace": "default",
+            "temporal_tls": False,
+            "temporal_tls_ca": None,
+            "temporal_tls_cert": None,
+            "temporal_tls_key": None,
+            "temporal_api_key": None,
+        }
+    )
+
+
+def _banner(settings: Settings, server: DevServer | None) -> str:
+    where = f"{settings.temporal_address}, namespace {settings.temporal_namespace}"
+    lines = [f"SIMS support worker is running on task queue {settings.task_queue} ({where})."]
+    if server is not None:
+        lines.append(f"  Temporal data: {settings.data_dir / 'temporal.db'}")
+        if server.ui_url:
+            lines.append(f"  Temporal UI:   {server.ui_url}/namespaces/default/workflows")
+    lines += [
+        f"  Try next:      {_cli_command()} open --example p1-incident   (in another terminal)",
+        "  Stop:          Ctrl-C",
+    ]
+    return "\n".join(lines)
+
+
+def _cli_command() -> str:
+    """`sims-case` when it is on PATH, else where this venv keeps it."""
+    if shutil.which("sims-case"):
+        return "sims-case"
+    local = Path(sys.executable).parent / "sims-case"
+    with contextlib.suppress(ValueError):
+        return str(local.relative_to(Path.cwd()))
+    return str(local)
+
+
+def one_line(err: ValidationError, names: Mapping[str, str] | None = None) -> str:
+    """Every problem in a pydantic error on one line, each naming its field (or its flag)."""
+    parts = []
+    for problem in err.errors():
+        field = ".".join(str(part) for part in problem["loc"])
+        field = (names or {}).get(field, field)
+        message = problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{field}: {message}" if field else message)
+    return "; ".join(parts)

@@ -1,0 +1,80 @@
+"""Small steps the change-request tests share: raise one, decide, read its history."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
+
+import cr_api
+from domain.change_requests import ChangeRequestStatus, Decision, OpenChangeRequest, Vote
+from domain.models import CaseRequest
+from tests.factories import new_reference
+from tests.workflows.helpers import request_id
+
+_who = itertools.count(1)
+# Every change request a test raised: those still open are rejected when the test ends, so
+# their reminders do not keep the shared test server busy while later tests skip years.
+# Rejected, not terminated: a workflow terminated while its notify activity runs leaves the
+# time-skipping server unable to skip time ever after.
+RAISED: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+async def close_change_requests(client: Client) -> AsyncIterator[None]:
+    yield
+    while RAISED:
+        reference = RAISED.pop()
+        with contextlib.suppress(cr_api.CaseError):  # it had already finished
+            await send(client, reference, "reject", decision(reason="test over"))
+        with contextlib.suppress(WorkflowFailureError):
+            await cr_api.handle_for(client, reference).result()
+
+
+async def raise_cr(
+    env: WorkflowEnvironment, client: Client, task_queue: str, **options: Any
+) -> ChangeRequestStatus:
+    request = OpenChangeRequest(
+        reference=new_reference("CR"),
+        title="Expose attendance codes on the Attendance API",
+        description="So that integrators need not map codes by hand",
+        raised_by=f"INT-{next(_who):03d}",
+        raised_at=await env.get_current_time(),
+    )
+    RAISED.append(request.reference)
+    return await cr_api.open_change_request(client, request, task_queue=task_queue, **options)
+
+
+def decision(model: type[Decision] = Decision, **fields: Any) -> Any:
+    fields.setdefault("reason", "popular at the Customer Consultation Group")
+    return model(request_id=request_id(), decided_by="pm-ann", **fields)
+
+
+def vote(integrator: str) -> Vote:
+    return Vote(request_id=request_id(), integrator_id=integrator)
+
+
+async def send(
+    client: Client, reference: str, event: str, request: CaseRequest
+) -> ChangeRequestStatus:
+    return await cr_api.send_cr(client, reference, event, request)
+
+
+async def accepted_updates(client: Client, reference: str) -> list[str]:
+    """The updates the workflow's history records (refused ones leave none)."""
+    history = await cr_api.handle_for(client, reference).fetch_history()
+    return [
+        event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
+
+
+async def history_length(client: Client, reference: str) -> int:
+    return len((await cr_api.handle_for(client, reference).fetch_history()).events)

@@ -1,0 +1,67 @@
+"""Workflow plumbing any long-lived workflow here needs: deliver an outbox of
+notifications, sleep until the next action or a change, publish search attributes only
+when they change, and know when to continue as new.
+
+Runs inside the workflow sandbox (it calls `temporalio.workflow`); no business rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import Notifier
+    from domain.notifications import Notification
+
+NOTIFY_TIMEOUT = dt.timedelta(seconds=30)
+
+
+async def deliver(outbox: list[Notification], refused: Callable[[str], None]) -> None:
+    """Send each notification in order, removing it once the webhook took it (or refused
+    it for good, which `refused` records: retries are otherwise unlimited)."""
+    while outbox:
+        message = outbox[0]
+        try:
+            await workflow.execute_activity_method(
+                Notifier.notify,
+                message,
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
+            )
+        except ActivityError as err:
+            refused(f"{message.key}: {err.cause}")
+        outbox.pop(0)
+
+
+async def sleep_until(due: dt.datetime | None, woken: Callable[[], bool]) -> None:
+    """Until `due` (forever if None), or until `woken()` turns true."""
+    timeout = (due - workflow.now()) if due else None
+    if timeout is not None and timeout <= dt.timedelta(0):
+        return  # fell due while the outbox was being delivered: take it now
+    with contextlib.suppress(TimeoutError):
+        await workflow.wait_condition(woken, timeout=timeout)
+
+
+def publish(
+    published: dict[str, object], attributes: list[SearchAttributeUpdate[Any]], details: str
+) -> None:
+    """Upsert the attributes whose value changed since the last call (`published` remembers)."""
+    changed = [a for a in attributes if published.get(a.key.name) != a.value]
+    if changed:
+        workflow.upsert_search_attributes(changed)
+        published.update({a.key.name: a.value for a in changed})
+    workflow.set_current_details(details)
+
+
+def continue_as_new_due(history_threshold: int | None) -> bool:
+    info = workflow.info()
+    return info.is_continue_as_new_suggested() or (
+        history_threshold is not None and info.get_current_history_length() >= history_threshold
+    )
