@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
-from domain.calendar import CalendarSnapshot, WorkingCalendar
+from domain.calendar import WorkingCalendar
 from domain.policy import SupportPolicy
+from domain.workflow_inputs import CaseSetup, SetupRequest
 
-
-class SetupRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    # The snapshot must cover the case's whole past too: clocks are recomputed from logging.
-    from_date: dt.date
-    to_date: dt.date
-
-
-class CaseSetup(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    policy: SupportPolicy
-    calendar: CalendarSnapshot
+__all__ = ["CaseSetup", "SetupActivities", "SetupRequest"]
 
 
 class SetupActivities:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -70,14 +72,7 @@ class WorkingCalendar:
         self._fixed = frozenset(holidays)
         self._closures_for_year = closures_for_year
         self._closed_by_year: dict[int, frozenset[dt.date]] = {}
-        self._first_year = self._last_year = 0
-        # Instants strictly inside the built years, [low, high): answered without growing.
-        self._low_us = self._high_us = 0
-        self._starts: list[int] = []
-        self._opening: list[dt.datetime] = []
-        self._ends: list[int] = []
-        self._cum_before: list[int] = []
-        self._cum_after: list[int] = []
+        self._table: _Table | None = None
 
     # -- construction -------------------------------------------------------------------
 
@@ -109,12 +104,10 @@ class WorkingCalendar:
 
     @classmethod
     def from_snapshot(cls, snapshot: CalendarSnapshot) -> WorkingCalendar:
-        return cls(
-            snapshot.closures,
-            opens=snapshot.opens,
-            closes=snapshot.closes,
-            weekdays=snapshot.weekdays,
-            timezone=snapshot.timezone,
+        """Shared between every workflow with the same closures: its table is the bulk of
+        a case's memory, and it depends on nothing else."""
+        return _shared(
+            snapshot.closures, snapshot.opens, snapshot.closes, snapshot.weekdays, snapshot.timezone
         )
 
     def closures_between(self, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -141,27 +134,26 @@ class WorkingCalendar:
 
     def is_working_time(self, t: dt.datetime) -> bool:
         us = _to_us(t, "t")
-        i = self._interval_at(us)
-        return i >= 0 and us < self._ends[i]
+        table = self._covering(us, us)
+        i = bisect_right(table.starts, us) - 1
+        return i >= 0 and us < table.ends[i]
 
     def next_working_instant(self, t: dt.datetime) -> dt.datetime:
         us = _to_us(t, "t")
         if self.is_working_time(t):
             return t.astimezone(self.tz)
-        self._cover(us)
-        i = bisect_right(self._starts, us)
-        while i >= len(self._starts):
-            self._grow_forward()
-        return self._from_us(self._starts[i])
+        table = self._covering(us, us)
+        i = bisect_right(table.starts, us)
+        while i >= len(table.starts):
+            table = self._grown(table)
+        return self._from_us(table.starts[i])
 
     def working_time_between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
         a, b = _to_us(start, "start"), _to_us(end, "end")
         if b <= a:
             return dt.timedelta(0)
-        # Cover both ends before reading either: growing backwards moves the origin.
-        self._cover(a)
-        self._cover(b)
-        return (self._cum_at(b) - self._cum_at(a)) * _US
+        table = self._covering(a, b)
+        return (table.cum_at(b) - table.cum_at(a)) * _US
 
     def add_working_time(self, start: dt.datetime, delta: dt.timedelta) -> dt.datetime:
         us = _to_us(start, "start")
@@ -169,21 +161,22 @@ class WorkingCalendar:
             if delta:
                 raise ValueError(f"delta must not be negative, got {delta}")
             return start.astimezone(self.tz)
-        # Inlined from _cum_at: this is the hot path of every deadline.
-        if not self._low_us <= us < self._high_us:
-            self._cover(us)
-        starts, cum_before = self._starts, self._cum_before
+        table = self._table
+        if table is None or not table.low_us <= us < table.high_us:
+            table = self._covering(us, us)
+        # cum_at(us), inlined: this is the hot path of every deadline.
+        starts = table.starts
         i = bisect_right(starts, us) - 1
         target = delta // _US
         if i >= 0:
-            target += cum_before[i] + min(us, self._ends[i]) - starts[i]
-        while self._cum_after[-1] < target:
-            self._grow_forward()
+            target += table.cum_before[i] + min(us, table.ends[i]) - starts[i]
+        while table.cum_after[-1] < target:
+            table = self._grown(table)  # same first year: the origin of `target` holds
         # The first interval whose end reaches the target: a target met exactly at
         # closing falls due at closing, not at the next opening.
-        j = bisect_left(self._cum_after, target, i if i > 0 else 0)
+        j = bisect_left(table.cum_after, target, max(i, 0))
         # No clock change falls inside support hours, so wall-clock addition is exact.
-        return self._opening[j] + dt.timedelta(microseconds=target - self._cum_before[j])
+        return table.opening[j] + _US * (target - table.cum_before[j])
 
     def add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
         if days < 0:
@@ -191,6 +184,8 @@ class WorkingCalendar:
         return self.add_working_time(start, days * WORKING_DAY)
 
     # -- the interval table ---------------------------------------------------------------
+    # A table is never changed once built: growing builds a new one and swaps it in with
+    # one assignment, so workflows sharing a calendar across threads never see half of one.
 
     def _closed(self, year: int) -> frozenset[dt.date]:
         if year not in self._closed_by_year:
@@ -203,35 +198,27 @@ class WorkingCalendar:
         seconds, micros = divmod(us, 1_000_000)
         return dt.datetime.fromtimestamp(seconds, self.tz).replace(microsecond=micros)
 
-    def _cum_at(self, us: int) -> int:
-        """Working microseconds from the start of the table to `us`."""
-        if not self._low_us <= us < self._high_us:
-            self._cover(us)
-        i = bisect_right(self._starts, us) - 1
-        if i < 0:
-            return 0
-        return self._cum_before[i] + min(us, self._ends[i]) - self._starts[i]
+    def _covering(self, low: int, high: int) -> _Table:
+        """A table whose inner years hold both instants (a spare year either side)."""
+        table = self._table
+        if table is not None and table.low_us <= low and high < table.high_us:
+            return table
+        low_year, high_year = (_EPOCH + low * _US).year, (_EPOCH + high * _US).year
+        if table is None:
+            first, last = low_year - 1, high_year + _YEARS_PER_GROWTH
+        else:
+            first = (
+                table.first_year if low_year > table.first_year else low_year - _YEARS_PER_GROWTH
+            )
+            last = table.last_year if high_year < table.last_year else high_year + _YEARS_PER_GROWTH
+        self._table = table = self._build(first, last)
+        return table
 
-    def _interval_at(self, us: int) -> int:
-        self._cover(us)
-        return bisect_right(self._starts, us) - 1
+    def _grown(self, table: _Table) -> _Table:
+        self._table = grown = self._build(table.first_year, table.last_year + _YEARS_PER_GROWTH)
+        return grown
 
-    def _cover(self, us: int) -> None:
-        if self._low_us <= us < self._high_us:
-            return
-        # One spare year either side so an instant near New Year still finds its neighbours.
-        year = (_EPOCH + us * _US).year
-        if not self._starts:
-            self._build(year - 1, year + _YEARS_PER_GROWTH)
-        elif year <= self._first_year:
-            self._build(year - _YEARS_PER_GROWTH, self._last_year)
-        elif year >= self._last_year:
-            self._build(self._first_year, year + _YEARS_PER_GROWTH)
-
-    def _grow_forward(self) -> None:
-        self._build(self._first_year, self._last_year + _YEARS_PER_GROWTH)
-
-    def _build(self, first_year: int, last_year: int) -> None:
+    def _build(self, first_year: int, last_year: int) -> _Table:
         starts: list[int] = []
         ends: list[int] = []
         opening: list[dt.datetime] = []
@@ -244,6 +231,8 @@ class WorkingCalendar:
                 starts.append(_to_us(opening[-1], "opens"))
                 ends.append(_to_us(dt.datetime.combine(day, self.closes, self.tz), "closes"))
             day += one_day
+        if not starts:
+            raise ValueError(f"no working time at all between {first_year} and {last_year}")
         cum_before: list[int] = []
         cum_after: list[int] = []
         total = 0
@@ -251,10 +240,49 @@ class WorkingCalendar:
             cum_before.append(total)
             total += e - s
             cum_after.append(total)
-        if not starts:
-            raise ValueError(f"no working time at all between {first_year} and {last_year}")
-        self._first_year, self._last_year = first_year, last_year
-        self._low_us = _to_us(dt.datetime(first_year + 1, 1, 1, tzinfo=dt.UTC), "low")
-        self._high_us = _to_us(dt.datetime(last_year, 1, 1, tzinfo=dt.UTC), "high")
-        self._starts, self._ends, self._opening = starts, ends, opening
-        self._cum_before, self._cum_after = cum_before, cum_after
+        return _Table(
+            first_year=first_year,
+            last_year=last_year,
+            low_us=_to_us(dt.datetime(first_year + 1, 1, 1, tzinfo=dt.UTC), "low"),
+            high_us=_to_us(dt.datetime(last_year, 1, 1, tzinfo=dt.UTC), "high"),
+            starts=starts,
+            ends=ends,
+            opening=opening,
+            cum_before=cum_before,
+            cum_after=cum_after,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Working intervals of whole years, with cumulative working time before and after."""
+
+    first_year: int
+    last_year: int
+    low_us: int  # instants in [low_us, high_us) lie in the inner years
+    high_us: int
+    starts: list[int]
+    ends: list[int]
+    opening: list[dt.datetime]
+    cum_before: list[int]
+    cum_after: list[int]
+
+    def cum_at(self, us: int) -> int:
+        """Working microseconds from the start of the table to `us`."""
+        i = bisect_right(self.starts, us) - 1
+        if i < 0:
+            return 0
+        return self.cum_before[i] + min(us, self.ends[i]) - self.starts[i]
+
+
+@lru_cache(maxsize=64)
+def _shared(
+    closures: tuple[dt.date, ...],
+    opens: dt.time,
+    closes: dt.time,
+    weekdays: tuple[int, ...],
+    timezone: str,
+) -> WorkingCalendar:
+    return WorkingCalendar(
+        closures, opens=opens, closes=closes, weekdays=weekdays, timezone=timezone
+    )

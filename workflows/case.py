@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
@@ -18,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from activities.notify import Notifier
     from activities.problems import LinkRequest, ProblemLinks
-    from activities.setup import CaseSetup, SetupActivities, SetupRequest
+    from activities.setup import SetupActivities
     from domain import sla
     from domain.calendar import WorkingCalendar
     from domain.machines import CaseMachine, InvalidTransition, check_transition, transition
@@ -33,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         EscalateToProblem,
         EventKind,
         OfferResolution,
-        OpenCase,
         PostUpdate,
         Priority,
         ProvideInformation,
@@ -42,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         ResolutionKind,
         Withdraw,
     )
-    from domain.notifications import Notification, NotificationKind
+    from domain.notifications import NotificationKind
     from domain.priority import priority_for
     from domain.problem_links import (
         LINKED_CASE_CHANGED,
@@ -52,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         ProblemNews,
         problem_workflow_id,
     )
+    from domain.workflow_inputs import CaseInput, CaseSetup, SetupRequest
     from workflows import case_view
 
 LOGGED_AT_SKEW = dt.timedelta(minutes=5)
@@ -72,21 +71,6 @@ PROBLEM_FIXES = frozenset(
 )
 
 
-class CaseInput(BaseModel):
-    """The intake, plus what a continued run carries over."""
-
-    model_config = ConfigDict(frozen=True)
-    intake: OpenCase
-    setup: CaseSetup | None = None
-    state: str = "logged"
-    events: list[CaseEvent] = []
-    request_ids: list[str] = []
-    outbox: list[Notification] = []
-    to_problem: list[LinkedCaseChanged] = []
-    # Test-only: continue-as-new at this history length (the test server never suggests it).
-    history_threshold: int | None = None
-
-
 @workflow.defn
 class CaseWorkflow:
     @workflow.init
@@ -105,6 +89,7 @@ class CaseWorkflow:
         self._dirty = False
         self._refusal: ApplicationError | None = None
         self._published: dict[str, object] = {}
+        self._view_cache: tuple[tuple[int, str, dt.datetime], sla.SlaView] | None = None
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
@@ -377,14 +362,20 @@ class CaseWorkflow:
 
     def _view(self) -> sla.SlaView:
         assert self._setup is not None and self._calendar is not None
-        return sla.evaluate(
-            self._events,
-            self._state,
-            self._intake.case_type,
-            self._setup.policy,
-            self._calendar,
-            workflow.now(),
-        )
+        # The log only grows, so its length, the state and the instant identify the view:
+        # one activation asks for it several times (loop, status, search attributes).
+        key = (len(self._events), self._state, workflow.now())
+        if self._view_cache is None or self._view_cache[0] != key:
+            view = sla.evaluate(
+                self._events,
+                self._state,
+                self._intake.case_type,
+                self._setup.policy,
+                self._calendar,
+                workflow.now(),
+            )
+            self._view_cache = (key, view)
+        return self._view_cache[1]
 
     # -- timers and side effects --------------------------------------------------------
 
@@ -395,7 +386,8 @@ class CaseWorkflow:
             and workflow.now().date() + SNAPSHOT_MARGIN > self._setup.calendar.valid_to
         )
         if refresh:
-            fresh = await workflow.execute_activity_method(
+            # Local: a snapshot is quick to make, and this saves a task-queue round trip.
+            fresh = await workflow.execute_local_activity_method(
                 SetupActivities.load_case_setup,
                 SetupRequest(
                     from_date=logged - dt.timedelta(days=7),

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.setup import SetupActivities, SetupRequest
+    from activities.setup import SetupActivities
     from domain import cr_schedule
     from domain.change_requests import (
         FINAL_STATES,
         ChangeRequestStatus,
-        CrEvent,
         CrEventKind,
         Decision,
         Deliver,
         MarkDuplicate,
         MergeVotes,
-        OpenChangeRequest,
         Plan,
         Review,
         Unvote,
@@ -35,27 +32,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.cr_record import ChangeRequestRecord, ChangeRequestRefused, voters
     from domain.machines import InvalidTransition
     from domain.models import CaseRequest
-    from domain.notifications import Notification
-    from domain.policy import SupportPolicy
+    from domain.workflow_inputs import ChangeRequestInput, SetupRequest
     from workflows import cr_view
 
 from workflows import effects
-
-
-class ChangeRequestInput(BaseModel):
-    """The request as raised, plus what a continued run carries over."""
-
-    model_config = ConfigDict(frozen=True)
-    request: OpenChangeRequest
-    policy: SupportPolicy | None = None
-    state: str = "published_for_consultation"
-    events: list[CrEvent] = []
-    request_ids: list[str] = []
-    outbox: list[Notification] = []
-    # The original that still has to receive this duplicate's votes.
-    merge_into: str | None = None
-    # Test-only: continue-as-new at this history length (the test server never suggests it).
-    history_threshold: int | None = None
 
 
 def refusal(err: Exception, *, non_retryable: bool = False) -> ApplicationError:

@@ -1,0 +1,63 @@
+"""What each workflow starts with and carries through continue-as-new.
+
+These models live here, not in the workflow modules: the sandbox re-executes a workflow
+module for every run, and a pydantic model class costs milliseconds and hundreds of KiB
+to build. Defined once in a passed-through module, they are built once per worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.calendar import CalendarSnapshot
+from domain.change_requests import CrEvent, OpenChangeRequest
+from domain.models import CaseEvent, OpenCase
+from domain.notifications import Notification
+from domain.policy import SupportPolicy
+from domain.problem_links import LinkedCaseChanged
+
+
+class SetupRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    # The snapshot must cover the case's whole past too: clocks are recomputed from logging.
+    from_date: dt.date
+    to_date: dt.date
+
+
+class CaseSetup(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    policy: SupportPolicy
+    calendar: CalendarSnapshot
+
+
+class CaseInput(BaseModel):
+    """The intake, plus what a continued run carries over."""
+
+    model_config = ConfigDict(frozen=True)
+    intake: OpenCase
+    setup: CaseSetup | None = None
+    state: str = "logged"
+    events: list[CaseEvent] = []
+    request_ids: list[str] = []
+    outbox: list[Notification] = []
+    to_problem: list[LinkedCaseChanged] = []
+    # Test-only: continue-as-new at this history length (the test server never suggests it).
+    history_threshold: int | None = None
+
+
+class ChangeRequestInput(BaseModel):
+    """The request as raised, plus what a continued run carries over."""
+
+    model_config = ConfigDict(frozen=True)
+    request: OpenChangeRequest
+    policy: SupportPolicy | None = None
+    state: str = "published_for_consultation"
+    events: list[CrEvent] = []
+    request_ids: list[str] = []
+    outbox: list[Notification] = []
+    # The original that still has to receive this duplicate's votes.
+    merge_into: str | None = None
+    # Test-only: continue-as-new at this history length (the test server never suggests it).
+    history_threshold: int | None = None
