@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import platform
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.setup import SetupActivities
 from bench.trivial import ParkedWorkflow, TrivialWorkflow
@@ -52,11 +54,13 @@ def bench_worker(
     """The production workflows and the trivial ones, with a logging notifier."""
     setup = SetupActivities(SupportPolicy(), CALENDAR)
     notifier = Notifier(None, b"bench")
+    # Cases write the KPI ledger at each milestone: a throwaway SQLite file, as in dev.
+    ledger = LedgerActivities(Ledger(f"sqlite:///{tempfile.mkdtemp()}/ledger.db"))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[*WORKFLOWS, TrivialWorkflow, ParkedWorkflow],
-        activities=[notifier.notify, setup.load_case_setup, *extra],  # type: ignore[list-item]
+        activities=[notifier.notify, setup.load_case_setup, ledger.record_case, *extra],  # type: ignore[list-item]
         workflow_runner=SANDBOX,
         max_cached_workflows=cache,
     )

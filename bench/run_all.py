@@ -1,0 +1,66 @@
+"""Every benchmark in one run, then one summary table: `python -m bench.run_all`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.harness import RESULTS, table
+
+STEPS = [
+    ["bench/calendar_bench.py"],
+    ["-m", "bench.throughput", "500"],
+    ["-m", "bench.history"],
+    ["-m", "bench.memory", "1000"],
+    ["-m", "bench.replay", "100"],
+]
+
+
+def load(name: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((RESULTS / f"{name}.json").read_text())
+    return result
+
+
+def summary() -> list[list[object]]:
+    calendar, throughput = load("calendar"), load("throughput")
+    history, memory, replay = load("history"), load("memory"), load("replay")
+    ops: dict[str, Any] = {n: calendar[n] for n in ("add_working_time", "working_time_between")}
+    assert isinstance(history["paths"], dict)
+    rows: list[list[object]] = [
+        ["calendar add_working_time vs pandas", f"{ops['add_working_time']['ratio']}x", ">= 50x"],
+        [
+            "calendar working_time_between vs pandas",
+            f"{ops['working_time_between']['ratio']}x",
+            ">= 50x",
+        ],
+        [
+            "cases/s vs trivial/s",
+            f"{throughput['cases_per_s']} vs {throughput['trivial_per_s']} = {throughput['ratio']}",
+            ">= 0.5",
+        ],
+        [
+            "worker KiB per parked case vs trivial",
+            f"{memory['kib_per_case']} vs {memory['kib_per_trivial']} = {memory['ratio']}x",
+            "< 100 KiB, <= 2x",
+        ],
+        ["replay", f"{replay['events_per_s']} events/s, {replay['ms_per_history']} ms/history", ""],
+    ]
+    for path, figures in history["paths"].items():
+        rows.append(
+            [f"events: {path}", f"{figures['events']} in {figures['runs']} run(s)", "< 4,096 a run"]
+        )
+    return rows
+
+
+def main() -> None:
+    for step in STEPS:
+        subprocess.run([sys.executable, *step], check=True, cwd=Path(__file__).parent.parent)
+    print()
+    print(table("Summary", ["measure", "figure", "goal"], summary()))
+
+
+if __name__ == "__main__":
+    main()
