@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY . .
-RUN pip install . \
+RUN pip install .[postgres] \
     && useradd --create-home --uid 1000 sims \
     && mkdir -p /data \
     && chown sims /data

@@ -170,9 +170,13 @@ def build_parser(description: str | None = None) -> Parser:
     # Imported here: these modules import this one for `Failure` and `bad_input`.
     from cli_cr import add_cr_parser
     from cli_problem import add_problem_parser
+    from cli_report import add_report_parser
+    from cli_school import add_school_parser
 
     add_problem_parser(commands, parents=[common])
     add_cr_parser(commands, parents=[common])
+    add_report_parser(commands, parents=[common])
+    add_school_parser(commands, parents=[common])
     return parser
 
 

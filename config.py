@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from codec import Keyring
 from domain.calendar import SUBDIVISIONS, WorkingCalendar
 from domain.policy import SupportPolicy
 
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr = SecretStr("change-me")
     data_dir: Path = Path(".data")
+    # The KPI ledger, any SQLAlchemy URL; unset: a SQLite file, data_dir/ledger.db.
+    ledger_url: str = ""
     # The support desk's calendar: hours in Europe/London time, and which days are open.
     subdivision: str = Field("ENG", pattern="^(" + "|".join(SUBDIVISIONS) + ")$")
     support_opens: dt.time = dt.time(8, 30)
@@ -62,6 +65,12 @@ class Settings(BaseSettings):
     support_weekdays: Annotated[Weekdays, BeforeValidator(_weekdays)] = (0, 1, 2, 3, 4)
     bank_holidays: bool = True
     snapshot_months: int = Field(24, ge=3, le=120)
+    # Payload encryption (DESIGN §8): "keyid:base64key,..."; the first key encrypts.
+    codec_keys: SecretStr | None = None
+    # The codec server the Web UI decodes through: its bearer token, port, allowed origins.
+    codec_token: SecretStr | None = None
+    codec_port: Port = 8234
+    codec_origins: str = "http://localhost:8233"
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
@@ -78,6 +87,14 @@ class Settings(BaseSettings):
             raise ValueError(f"policy_file: {self.policy_file} is not a file")
         if not self.support_weekdays:
             raise ValueError("support_weekdays: name at least one open day (Monday is 0)")
+        if self.codec_keys is not None:
+            Keyring.parse(self.codec_keys.get_secret_value())  # fail at start, not mid-case
+        return self
+
+    @model_validator(mode="after")
+    def _ledger_in_data_dir(self) -> Settings:
+        if not self.ledger_url:
+            self.ledger_url = f"sqlite:///{self.data_dir / 'ledger.db'}"
         return self
 
     @property
@@ -89,6 +106,11 @@ class Settings(BaseSettings):
             or self.temporal_tls_cert
             or self.temporal_api_key
         )
+
+    @property
+    def keyring(self) -> Keyring | None:
+        keys = self.codec_keys
+        return Keyring.parse(keys.get_secret_value()) if keys is not None else None
 
     @cached_property
     def policy(self) -> SupportPolicy:

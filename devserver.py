@@ -46,9 +46,17 @@ class DevServer:
 
 
 def dev_server_command(
-    binary: str, db_file: Path, port: int, ui_port: int | None, namespace: str = "default"
+    binary: str,
+    db_file: Path,
+    port: int,
+    ui_port: int | None,
+    namespace: str = "default",
+    codec_endpoint: str | None = None,
 ) -> list[str]:
     ui = ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    if ui_port and codec_endpoint:
+        # The UI decodes encrypted payloads in the browser through our codec server.
+        ui += ["--ui-codec-endpoint", codec_endpoint]
     return [
         binary,
         "server",
@@ -82,6 +90,7 @@ async def start_dev_server(
     *,
     namespace: str = "default",
     ready_timeout: float = READY_TIMEOUT,
+    codec_endpoint: str | None = None,
 ) -> DevServer:
     """Start `temporal server start-dev` and return once it accepts connections."""
     binary = find_binary("temporal")
@@ -102,7 +111,7 @@ async def start_dev_server(
     with log_file.open("ab") as log:
         # A session of its own: Ctrl-C reaches us only, and we stop the worker first.
         process = subprocess.Popen(
-            dev_server_command(binary, db_file, port, ui_port, namespace),
+            dev_server_command(binary, db_file, port, ui_port, namespace, codec_endpoint),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from temporalio.client import Client, TLSConfig
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from config import Settings
+from converter import data_converter
 from devserver import DevServer, StartupError, start_dev_server
 
 __all__ = ["StartupError", "Unreachable", "connect", "one_line", "run_worker", "tls_config"]
@@ -52,7 +52,8 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 async def connect(
     settings: Settings, *, address: str | None = None, namespace: str | None = None
 ) -> Client:
-    """A client with the pydantic converter; `Unreachable` when Temporal does not answer."""
+    """A client with the pydantic converter (encrypting when keys are configured);
+    `Unreachable` when Temporal does not answer."""
     address = address or settings.temporal_address
     namespace = namespace or settings.temporal_namespace
     api_key = settings.temporal_api_key
@@ -63,7 +64,7 @@ async def connect(
                 namespace=namespace,
                 tls=tls_config(settings),
                 api_key=api_key.get_secret_value() if api_key else None,
-                data_converter=pydantic_data_converter,
+                data_converter=data_converter(settings.keyring),
             ),
             timeout=settings.connect_timeout,
         )
@@ -97,19 +98,30 @@ async def run_worker(
     # Read the policy and the calendar first: a bad policy file stops us before anything runs.
     _ = (settings.policy, settings.calendar)
     server: DevServer | None = None
+    codec = None
     try:
         if dev:
+            from codec_server import start_for_dev
+
+            codec = start_for_dev(settings)
             db_file = settings.data_dir / "temporal.db"
-            server = await start_dev_server(db_file, settings.dev_port, settings.dev_ui_port)
+            endpoint = codec.url if codec else None
+            server = await start_dev_server(
+                db_file, settings.dev_port, settings.dev_ui_port, codec_endpoint=endpoint
+            )
             settings = _plain(settings, server.address)
         client = await connect(settings)
         async with create_worker(client, settings.task_queue, settings=settings):
             say(_banner(settings, server))
+            if codec is not None:
+                say(f"  Codec server:  {codec.url} (the UI decrypts payloads through it)")
             await until_stopped()
             say("Stopping the worker" + (" and the dev server" if server else "") + "...")
     finally:
         if server is not None:
             server.stop()
+        if codec is not None:
+            codec.stop()
 
 
 async def until_stopped() -> None:

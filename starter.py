@@ -32,6 +32,7 @@ from cli_parser import (
 )
 from cli_problem import dispatch_problem
 from cli_render import CaseRow, render_rows, render_status
+from cli_report import dispatch_report
 from config import Settings
 from domain.models import CaseStatus
 from runtime import StartupError, Unreachable, connect, one_line
@@ -87,6 +88,12 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
         return await dispatch_problem(args, settings)
     if args.command == "cr":
         return await dispatch_cr(args, settings)
+    if args.command == "report":
+        return await dispatch_report(args, settings)
+    if args.command == "school":
+        from cli_school import dispatch_school  # it imports cli_parser, as cli_cr does
+
+        return await dispatch_school(args, settings)
     if args.command == "list":
         client = await connect(settings, address=args.address, namespace=args.namespace)
         rows = await list_cases(client, cases_query(args), args.limit)

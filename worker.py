@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
@@ -53,7 +54,8 @@ def activities_for(settings: Settings, client: Client) -> list[object]:
     setup = SetupActivities(settings.policy, settings.calendar)
     # Linking a case to its problem starts or reaches another workflow: it needs a client.
     links = ProblemLinks(client)
-    return [notifier.notify, setup.load_case_setup, links.link_case_to_problem]
+    ledger = LedgerActivities(Ledger(settings.ledger_url))
+    return [notifier.notify, setup.load_case_setup, links.link_case_to_problem, ledger.record_case]
 
 
 def create_worker(

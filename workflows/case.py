@@ -53,6 +53,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.workflow_inputs import CaseInput, CaseSetup, SetupRequest
     from workflows import case_view
 
+from workflows.ledger_sync import LedgerSync
+from workflows.school_data import SchoolDataUpdates
+
 LOGGED_AT_SKEW = dt.timedelta(minutes=5)
 SNAPSHOT_MONTHS = 24
 NOTIFY_TIMEOUT = dt.timedelta(seconds=30)
@@ -72,7 +75,7 @@ PROBLEM_FIXES = frozenset(
 
 
 @workflow.defn
-class CaseWorkflow:
+class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expiry timer
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
         self._input = input
@@ -83,12 +86,14 @@ class CaseWorkflow:
         self._request_ids = list(input.request_ids)
         self._outbox = list(input.outbox)
         self._to_problem = list(input.to_problem)
+        self._school_data = input.school_data
         # The problem an escalation is linking to; every other update waits for it.
         self._linking: str | None = None
         self._calendar: WorkingCalendar | None = None
         self._dirty = False
         self._refusal: ApplicationError | None = None
         self._published: dict[str, object] = {}
+        self._ledger = LedgerSync()
         self._view_cache: tuple[tuple[int, str, dt.datetime], sla.SlaView] | None = None
 
     @workflow.run
@@ -98,15 +103,24 @@ class CaseWorkflow:
             self._log_case()
         while True:
             self._take_due_actions()
+            self._expire_partner_access()
+            # Patched: histories recorded before it published after delivering, and could
+            # miss an update that landed while a delivery was awaited.
+            publish_first = workflow.patched("publish-before-delivery")
+            if publish_first:
+                self._dirty = False  # an update landing while we await wakes the next pass
+                self._publish()  # operators see the new state before any delivery ends
             await self._deliver_outbox()
             await self._tell_problem()
             self._publish()
+            await self._write_ledger()
             if self._state in ("resolved", "withdrawn"):
                 break
             if self._should_continue_as_new():
                 await self._continue_as_new()
-            self._dirty = False
-            await self._sleep_until(self._view().next_action_due)
+            if not publish_first:
+                self._dirty = False
+            await self._sleep_until(self._next_wake(self._view().next_action_due))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return case_view.outcome(self._intake, self._state, self._events, self._view())
 
@@ -438,10 +452,24 @@ class CaseWorkflow:
                     start_to_close_timeout=NOTIFY_TIMEOUT,
                     retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
                 )
+                self._ledger.delivered(message)
             except ActivityError as err:
                 # Only a receiver that refuses for good gets here: retries are unlimited.
                 self._record(EventKind.NOTIFICATION_REFUSED, f"{message.key}: {err.cause}")
             self._outbox.pop(0)
+
+    async def _write_ledger(self) -> None:
+        """The KPI ledger's rows, when a milestone changed them. Updates may land while the
+        ledger is written: deliver and publish what they did, and write again; an open case
+        due to continue as new leaves that to its next run, which carries the events."""
+        assert self._setup is not None and self._calendar is not None
+        policy, calendar = self._setup.policy, self._calendar
+        while await self._ledger.sync(self._intake, self._state, self._events, policy, calendar):
+            if self._state not in ("resolved", "withdrawn") and self._should_continue_as_new():
+                return
+            await self._deliver_outbox()
+            await self._tell_problem()
+            self._publish()
 
     async def _link_to_problem(self, problem: str) -> None:
         link = LinkRequest(
@@ -516,6 +544,7 @@ class CaseWorkflow:
                 request_ids=self._request_ids,
                 outbox=self._outbox,
                 to_problem=self._to_problem,
+                school_data=self._school_data,
                 history_threshold=self._input.history_threshold,
             )
         )

@@ -12,6 +12,7 @@ import pytest
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.setup import SetupActivities
 from api import handle_for, open_case
@@ -51,7 +52,7 @@ class Desk:
 
 
 @pytest.fixture
-async def desk(env: WorkflowEnvironment, receiver: Receiver) -> AsyncIterator[Desk]:
+async def desk(env: WorkflowEnvironment, receiver: Receiver, ledger: Ledger) -> AsyncIterator[Desk]:
     """A worker like the session's, but with the real Notifier posting to the receiver.
 
     Its own task queue, since the session worker polls the shared one; and its cases are
@@ -60,8 +61,9 @@ async def desk(env: WorkflowEnvironment, receiver: Receiver) -> AsyncIterator[De
     desk = Desk(env, f"webhook-{uuid.uuid4()}")
     notifier = Notifier(receiver.url, SECRET)
     setup = SetupActivities(SupportPolicy(), CALENDAR)
+    record = LedgerActivities(ledger).record_case
     async with create_worker(
-        env.client, desk.task_queue, activities=[notifier.notify, setup.load_case_setup]
+        env.client, desk.task_queue, activities=[notifier.notify, setup.load_case_setup, record]
     ):
         try:
             yield desk

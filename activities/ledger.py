@@ -1,0 +1,219 @@
+"""The KPI ledger: every case outcome, SLA event and notification in SQL (DESIGN §10).
+
+A SQLite file under the data directory by default, any SQLAlchemy URL in production
+(`postgresql+psycopg://...`). The schema is created on first use and its version
+checked. Writes are idempotent: the case row is an upsert that never goes back to an
+older revision, SLA events and notifications are inserted once by their natural key,
+so an activity retry or a workflow replay leaves exactly the rows one write would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.ledger_schema import (
+    SCHEMA_VERSION,
+    case_outcomes,
+    insert_new,
+    metadata,
+    notifications,
+    schema_version,
+    sla_events,
+    upsert_case,
+)
+from domain.case_record import CaseRecord, LedgerEntry, SlaEventRecord
+from domain.models import Priority
+
+
+class LedgerSchemaMismatch(RuntimeError):
+    """The database was written by another version of the ledger."""
+
+
+class LedgerMissing(RuntimeError):
+    """A report asked for a SQLite ledger that nobody has written yet."""
+
+
+class Ledger:
+    def __init__(self, url: str) -> None:
+        self.url = sa.make_url(url)
+        self._engine: sa.Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> sa.Engine:
+        """Connects, and creates or checks the schema, on first use (thread-safe)."""
+        with self._lock:
+            if self._engine is None:
+                engine = self._connect()
+                try:
+                    self._prepare(engine)
+                except BaseException:
+                    engine.dispose()
+                    raise
+                self._engine = engine
+            return self._engine
+
+    def open_existing(self) -> Ledger:
+        """For readers: a missing SQLite file is an error, not an empty ledger to create."""
+        path = self._sqlite_path()
+        if path is not None and not path.exists():
+            raise LedgerMissing(
+                f"no KPI ledger at {path}: the worker writes it there once a case is logged "
+                "(check SIMS_DATA_DIR or SIMS_LEDGER_URL, or pass --ledger)"
+            )
+        _ = self.engine
+        return self
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- writing ------------------------------------------------------------------------
+
+    def record(self, entry: LedgerEntry) -> None:
+        with self.engine.begin() as conn:
+            upsert_case(conn, _case_row(entry.case))
+            rows = [e.model_dump(mode="python") for e in entry.sla_events]
+            insert_new(conn, sla_events, [_names(r) for r in rows])
+            rows = [n.model_dump(mode="python") for n in entry.notifications]
+            insert_new(conn, notifications, [_names(r) for r in rows])
+
+    # -- reading ------------------------------------------------------------------------
+
+    def cases(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        integrator: str | None = None,
+        open_only: bool = False,
+    ) -> list[CaseRecord]:
+        """Cases logged in [start, end), or whose first response fell due then; with
+        `open_only`, every case still open whenever it was logged."""
+        c = case_outcomes.c
+        where: sa.ColumnElement[bool]
+        if open_only:
+            where = c.state.not_in(("resolved", "withdrawn"))
+        else:
+            where = sa.or_(
+                sa.and_(c.logged_at >= start, c.logged_at < end),
+                sa.and_(c.response_due >= start, c.response_due < end),
+            )
+        query = sa.select(case_outcomes).where(where).order_by(c.logged_at, c.reference)
+        if integrator:
+            query = query.where(c.integrator_id == integrator)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_case_from(r) for r in rows]
+
+    def sla_events(
+        self, start: dt.datetime, end: dt.datetime, *, integrator: str | None = None
+    ) -> list[SlaEventRecord]:
+        e, c = sla_events.c, case_outcomes.c
+        query = (
+            sa.select(sla_events)
+            .join(case_outcomes, c.reference == e.reference)
+            .where(e.taken_at >= start, e.taken_at < end)
+            .order_by(e.taken_at, e.reference)
+        )
+        if integrator:
+            query = query.where(c.integrator_id == integrator)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            SlaEventRecord.model_validate({**r, "priority": Priority[r["priority"]]}) for r in rows
+        ]
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(metadata.tables[table])
+                ).scalar_one()
+            )
+
+    # -- set-up -------------------------------------------------------------------------
+
+    def _sqlite_path(self) -> Path | None:
+        database = self.url.database
+        if self.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+            return None
+        return Path(database)
+
+    def _connect(self) -> sa.Engine:
+        path = self._sqlite_path()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Writers in several threads (or workers) wait for each other's lock.
+            engine = sa.create_engine(self.url, connect_args={"timeout": 30})
+            sa.event.listen(engine, "connect", _write_ahead)
+            return engine
+        return sa.create_engine(self.url, pool_pre_ping=True)
+
+    def _prepare(self, engine: sa.Engine) -> None:
+        with engine.begin() as conn:
+            metadata.create_all(conn, checkfirst=True)
+            found = conn.execute(sa.select(schema_version.c.version)).scalar()
+            if found is None:
+                conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
+                return
+        if found != SCHEMA_VERSION:
+            raise LedgerSchemaMismatch(
+                f"the KPI ledger at {self.url.render_as_string(hide_password=True)} has "
+                f"schema version {found}; this release reads and writes version "
+                f"{SCHEMA_VERSION}: migrate it, or point SIMS_LEDGER_URL at a new database"
+            )
+
+
+def _write_ahead(connection: Any, _record: Any) -> None:
+    """SQLite in WAL mode: a report reads while cases write, and commits are cheap."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _names(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Model fields to columns: priorities are stored by name ("P1"), readable in SQL."""
+    out = dict(row)
+    if isinstance(out.get("priority"), Priority):
+        out["priority"] = out["priority"].name
+    return out
+
+
+def _case_row(case: CaseRecord) -> dict[str, Any]:
+    row = _names(case.model_dump(mode="python"))
+    for name in ("response", "resolution", "paused"):
+        row[f"{name}_working_seconds"] = row.pop(f"{name}_working_time")
+    return row
+
+
+def _case_from(row: Mapping[Any, Any]) -> CaseRecord:
+    data = dict(row)
+    for name in ("response", "resolution", "paused"):
+        data[f"{name}_working_time"] = data.pop(f"{name}_working_seconds")
+    data["priority"] = Priority[data["priority"]]
+    return CaseRecord.model_validate(data)
+
+
+class LedgerActivities:
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    @activity.defn
+    async def record_case(self, entry: LedgerEntry) -> None:
+        # SQLAlchemy blocks: keep it off the worker's event loop.
+        try:
+            await asyncio.to_thread(self._ledger.record, entry)
+        except LedgerSchemaMismatch as err:
+            # Retried like an outage: migrating the database lets the case carry on.
+            raise ApplicationError(str(err), type="LedgerSchemaMismatch") from None

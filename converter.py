@@ -1,0 +1,72 @@
+"""The production data converter, for clients, workers and replayers alike.
+
+Pydantic models in and out (DESIGN §11), with two additions:
+
+- strict about input: a payload that is not a valid model (a raw dict with a misspelt
+  field, a wrong type, JSON null where a model is due) is refused as an
+  `ApplicationError` of type `InvalidInput` naming the fields. Sent as an update, the
+  update is rejected and nothing is written; sent as a workflow's input, the workflow
+  fails at once instead of retrying a workflow task that can never succeed;
+- encrypted when keys are configured (`codec.py`), failure messages included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.exceptions import ApplicationError
+
+from codec import EncryptionCodec, Keyring
+
+INVALID_INPUT = "InvalidInput"
+MAX_PROBLEMS = 5
+
+
+def invalid_input(err: ValidationError) -> ApplicationError:
+    parts = []
+    for problem in err.errors()[:MAX_PROBLEMS]:
+        field = ".".join(str(p) for p in problem["loc"]) or err.title
+        parts.append(f"{field}: {problem['msg'].removeprefix('Value error, ')}")
+    more = len(err.errors()) - MAX_PROBLEMS
+    message = "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    return ApplicationError(message, type=INVALID_INPUT, non_retryable=True)
+
+
+class StrictPayloadConverter(PydanticPayloadConverter):
+    def from_payloads(
+        self, payloads: Sequence[Payload], type_hints: list[type] | None = None
+    ) -> list[Any]:
+        try:
+            values = super().from_payloads(payloads, type_hints)
+        except ValidationError as err:
+            raise invalid_input(err) from None
+        except KeyError as err:  # an encoding nobody here writes
+            raise ApplicationError(str(err), type=INVALID_INPUT, non_retryable=True) from None
+        for index, (value, hint) in enumerate(zip(values, type_hints or [], strict=False)):
+            if value is None and isinstance(hint, type) and issubclass(hint, BaseModel):
+                raise ApplicationError(
+                    f"argument {index + 1}: {hint.__name__} is required, not null",
+                    type=INVALID_INPUT,
+                    non_retryable=True,
+                )
+        return values
+
+
+def data_converter(keyring: Keyring | None = None) -> DataConverter:
+    """Pydantic and strict; encrypted, failure messages included, when keys are given."""
+    strict = dataclasses.replace(
+        pydantic_data_converter, payload_converter_class=StrictPayloadConverter
+    )
+    if keyring is None:
+        return strict
+    return dataclasses.replace(
+        strict,
+        payload_codec=EncryptionCodec(keyring),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )

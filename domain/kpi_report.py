@@ -1,0 +1,124 @@
+"""One KPI report: attainment for a period, SLA events, and the open cases at risk (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.calendar import WorkingCalendar
+from domain.case_record import CLOCK_STOPPED, CaseRecord, SlaEventRecord
+from domain.kpi import (
+    Period,
+    PriorityName,
+    ResolutionAttainment,
+    ResponseAttainment,
+    SlaEventCounts,
+    resolution_attainment,
+    resolution_time,
+    response_attainment,
+    sla_event_counts,
+)
+from domain.policy import SupportPolicy
+
+_FROZEN = ConfigDict(frozen=True)
+
+
+class AtRisk(BaseModel):
+    """An open case whose resolution clock reaches its next KPI limit soon."""
+
+    model_config = _FROZEN
+    reference: str
+    priority: PriorityName
+    state: str
+    used: dt.timedelta
+    limit: dt.timedelta
+    left: dt.timedelta
+    passes_at: dt.datetime
+
+
+def at_risk(
+    cases: Iterable[CaseRecord],
+    policy: SupportPolicy,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+    within: dt.timedelta,
+) -> list[AtRisk]:
+    """Open cases whose running clock passes its next limit within `within` working time.
+
+    Paused cases (awaiting information) and standing offers have stopped clocks: they
+    pass nothing until they start again.
+    """
+    found = []
+    for case in cases:
+        running = case.is_open and case.state not in CLOCK_STOPPED and case.paused_since is None
+        if not running:
+            continue
+        used = resolution_time(case, calendar, now)
+        ahead = [limit for limit, _ in policy.kpi_targets(case.priority) if limit >= used]
+        if not ahead or ahead[0] - used > within:
+            continue
+        left = ahead[0] - used
+        found.append(
+            AtRisk(
+                reference=case.reference,
+                priority=case.priority,
+                state=case.state,
+                used=used,
+                limit=ahead[0],
+                left=left,
+                passes_at=calendar.add_working_time(now, left),
+            )
+        )
+    return sorted(found, key=lambda r: (r.passes_at, r.reference))
+
+
+class KpiReport(BaseModel):
+    model_config = _FROZEN
+    period: Period
+    as_of: dt.datetime
+    integrator: str | None
+    logged: int
+    resolved: int
+    withdrawn: int
+    open: int
+    response: list[ResponseAttainment]
+    resolution: list[ResolutionAttainment]
+    sla_events: list[SlaEventCounts]
+    at_risk_within: dt.timedelta | None = None
+    at_risk: list[AtRisk] = []
+
+
+def kpi_report(
+    cases: Sequence[CaseRecord],
+    events: Iterable[SlaEventRecord],
+    policy: SupportPolicy,
+    calendar: WorkingCalendar,
+    period: Period,
+    now: dt.datetime,
+    *,
+    integrator: str | None = None,
+    open_cases: Iterable[CaseRecord] = (),
+    at_risk_within: dt.timedelta | None = None,
+) -> KpiReport:
+    logged = [c for c in cases if period.holds(c.logged_at)]
+    risky = (
+        at_risk(open_cases, policy, calendar, now, at_risk_within)
+        if at_risk_within is not None
+        else []
+    )
+    return KpiReport(
+        period=period,
+        as_of=now,
+        integrator=integrator,
+        logged=len(logged),
+        resolved=sum(1 for c in logged if c.state == "resolved"),
+        withdrawn=sum(1 for c in logged if c.state == "withdrawn"),
+        open=sum(1 for c in logged if c.is_open),
+        response=response_attainment(cases, policy, period, now),
+        resolution=resolution_attainment(cases, policy, calendar, period, now),
+        sla_events=sla_event_counts(e for e in events if period.holds(e.taken_at)),
+        at_risk_within=at_risk_within,
+        at_risk=risky,
+    )

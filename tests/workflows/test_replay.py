@@ -1,0 +1,78 @@
+"""Every recorded history replays on today's code (README: changing workflow code safely).
+
+The histories in tests/histories/ were recorded by `python -m tests.histories.record`
+with the production worker. Each replays here with the production converter (payload
+codec included) and sandbox; a change that would break a running case fails this test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
+
+from converter import data_converter
+from tests.histories.drifted import DriftedCase, PatchedCase
+from tests.histories.record import TEST_KEYRING
+from worker import SANDBOX, WORKFLOWS
+from workflows.case import CaseWorkflow
+
+# Recorded by today's code, and in sub-folders by the code before a change (kept as long
+# as cases that old may still be running: they prove the change replays).
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").rglob("*.json"))
+CONVERTER = data_converter(TEST_KEYRING)
+LIFECYCLE = Path(__file__).parents[1] / "histories" / "case-HIST-LIFECYCLE.json"
+
+
+def load(path: Path) -> WorkflowHistory:
+    workflow_id = path.stem.removesuffix("-first-run")
+    return WorkflowHistory.from_json(workflow_id, path.read_text())
+
+
+def replayer(*workflows: type) -> Replayer:
+    return Replayer(
+        workflows=list(workflows or WORKFLOWS), data_converter=CONVERTER, workflow_runner=SANDBOX
+    )
+
+
+def test_every_workflow_has_recorded_histories() -> None:
+    kinds = {path.name.split("-", 1)[0] for path in HISTORIES if path.parent.name == "histories"}
+    assert kinds == {"case", "problem", "cr"}
+    assert any(path.parent.name != "histories" for path in HISTORIES)  # an older recording
+    assert any("ENCRYPTED" in path.name for path in HISTORIES)
+    assert any("first-run" in path.name for path in HISTORIES)  # a continue-as-new
+
+
+@pytest.mark.parametrize(
+    "path",
+    HISTORIES,
+    ids=[
+        p.stem if p.parent.name == "histories" else f"{p.parent.name}/{p.stem}" for p in HISTORIES
+    ],
+)
+async def test_a_recorded_history_replays_on_todays_code(path: Path) -> None:
+    result = await replayer().replay_workflow(load(path))
+    assert result.replay_failure is None
+
+
+async def test_the_encrypted_history_holds_only_ciphertext() -> None:
+    history = load(next(p for p in HISTORIES if "ENCRYPTED" in p.name))
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.input.payloads[0].metadata["encoding"] == b"binary/encrypted"
+    assert b"Priya" not in b"".join(e.SerializeToString() for e in history.events)
+
+
+async def test_a_command_added_in_front_of_recorded_ones_fails_replay() -> None:
+    history = load(LIFECYCLE)
+    with pytest.raises(NondeterminismError):
+        await replayer(DriftedCase).replay_workflow(history)
+
+
+async def test_the_same_change_behind_workflow_patched_replays() -> None:
+    history = load(LIFECYCLE)
+    result = await replayer(PatchedCase).replay_workflow(history)
+    assert result.replay_failure is None
+    assert CaseWorkflow.__name__ == "CaseWorkflow"  # both edits stand in for it by name

@@ -1,0 +1,77 @@
+"""Keeps a case's rows in the KPI ledger in step with its event log.
+
+Called from the case's timer loop once the outbox is delivered and the search attributes
+published: when the case's row changed, or SLA events or delivered notifications wait to
+be written, one activity writes them all. Cases started before the ledger existed skip
+it (`workflow.patched`), so their histories still replay. Retries are unlimited: a
+ledger that is down holds the loop until it is back, and nothing is lost. What was
+written is remembered in memory only; a replay rebuilds it, and a continued run writes
+its row again, which the ledger takes as a no-op.
+
+Runs inside the workflow sandbox (it calls `temporalio.workflow`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.ledger import LedgerActivities
+    from domain.calendar import WorkingCalendar
+    from domain.case_record import (
+        CaseRecord,
+        LedgerEntry,
+        NotificationRecord,
+        case_record,
+        sla_events,
+    )
+    from domain.models import CaseEvent, OpenCase
+    from domain.notifications import Notification
+    from domain.policy import SupportPolicy
+
+LEDGER_TIMEOUT = dt.timedelta(seconds=30)
+LEDGER_RETRIES = RetryPolicy(maximum_interval=dt.timedelta(minutes=5))
+# Cases started before the ledger existed replay without its activity calls.
+LEDGER_PATCH = "kpi-ledger"
+
+
+class LedgerSync:
+    def __init__(self) -> None:
+        self._written: CaseRecord | None = None
+        self._written_keys: set[str] = set()
+        self._delivered: list[NotificationRecord] = []
+
+    def delivered(self, notification: Notification) -> None:
+        self._delivered.append(NotificationRecord.of(notification, workflow.now()))
+
+    async def sync(
+        self,
+        intake: OpenCase,
+        state: str,
+        events: list[CaseEvent],
+        policy: SupportPolicy,
+        calendar: WorkingCalendar,
+    ) -> bool:
+        """Writes what changed since the last write; False when nothing had.
+
+        The write awaits an activity, and updates may land meanwhile: call again (after
+        delivering the outbox) until it returns False, so nothing is left behind."""
+        record = case_record(intake, state, events, policy, calendar)
+        fresh = [e for e in sla_events(intake.reference, events) if e.key not in self._written_keys]
+        if record == self._written and not fresh and not self._delivered:
+            return False
+        entry = LedgerEntry(case=record, sla_events=fresh, notifications=self._delivered)
+        if workflow.patched(LEDGER_PATCH):
+            await workflow.execute_activity_method(
+                LedgerActivities.record_case,
+                entry,
+                start_to_close_timeout=LEDGER_TIMEOUT,
+                retry_policy=LEDGER_RETRIES,
+            )
+        self._written = record
+        self._written_keys.update(e.key for e in fresh)
+        self._delivered = []
+        return True
