@@ -18,10 +18,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from config import TASK_QUEUE
 from domain.models import CaseOutcome, CaseRequest, CaseStatus, OpenCase
 from workflows.case import CaseInput, CaseWorkflow
 
-DEFAULT_TASK_QUEUE = "sims-support"
+DEFAULT_TASK_QUEUE = TASK_QUEUE
 # The wire name of each case event, as platform backends and the CLI send it.
 CASE_EVENTS = (
     "acknowledge",

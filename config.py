@@ -32,6 +32,10 @@ Weekdays = Annotated[tuple[Annotated[int, Field(ge=0, le=6)], ...], NoDecode]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
+# The task queue workers poll and clients start workflows on, defined once.
+TASK_QUEUE = "sims-support"
+
+
 class Settings(BaseSettings):
     # An empty variable (SIMS_POLICY_FILE=) means "not set", as compose files often pass.
     model_config = SettingsConfigDict(
@@ -48,7 +52,7 @@ class Settings(BaseSettings):
     temporal_tls_server_name: str | None = None
     temporal_api_key: SecretStr | None = None
     connect_timeout: float = Field(10.0, gt=0)
-    task_queue: str = "sims-support"
+    task_queue: str = TASK_QUEUE
     # The embedded dev server (`python worker.py --dev`); its database is data_dir/temporal.db.
     dev_port: Port = 7233
     dev_ui_port: Port = 8233
@@ -64,7 +68,6 @@ class Settings(BaseSettings):
     support_closes: dt.time = dt.time(17, 0)
     support_weekdays: Annotated[Weekdays, BeforeValidator(_weekdays)] = (0, 1, 2, 3, 4)
     bank_holidays: bool = True
-    snapshot_months: int = Field(24, ge=3, le=120)
     # Payload encryption (DESIGN §8): "keyid:base64key,..."; the first key encrypts.
     codec_keys: SecretStr | None = None
     # The codec server the Web UI decodes through: its bearer token, port, allowed origins.

@@ -18,12 +18,10 @@ from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
-from config import Settings
+from config import TASK_QUEUE, Settings
 from workflows.case import CaseWorkflow
 from workflows.change_request import ChangeRequestWorkflow
 from workflows.problem import ProblemWorkflow
-
-TASK_QUEUE = "sims-support"
 
 WORKFLOWS: Sequence[type] = (CaseWorkflow, ProblemWorkflow, ChangeRequestWorkflow)
 
