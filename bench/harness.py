@@ -23,6 +23,7 @@ from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.setup import SetupActivities
 from bench.trivial import ParkedWorkflow, TrivialWorkflow
+from cli_examples import example
 from config import find_binary
 from domain.calendar import WorkingCalendar
 from domain.models import OpenCase
@@ -67,23 +68,9 @@ def bench_worker(
 
 
 def sample_case(reference: str, logged_at: dt.datetime, **overrides: Any) -> OpenCase:
-    fields: dict[str, Any] = {
-        "reference": reference,
-        "case_type": "incident",
-        "impact": 3,
-        "urgency": 2,
-        "channel": "portal",
-        "logged_at": logged_at,
-        "integrator": {
-            "id": "INT-1",
-            "name": "Bench Ltd",
-            "support_agreement_expires": "2099-01-01",
-        },
-        "reporter": {"name": "Bench Person", "email": "bench@example.com"},
-        "school": {"urn": "100001", "name": "Bench School"},
-        "summary": "benchmark case",
-        "apis": ["Attendance API"],
-    }
+    """The CLI's sample incident as a P3 through the portal, unless told otherwise."""
+    fields = example("p1-incident", logged_at, reference)
+    fields.update(impact=3, urgency=2, channel="portal")
     fields.update(overrides)
     return OpenCase.model_validate(fields)
 
