@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from domain.change_requests import DECIDED, CrEvent, CrEventKind, last
 from domain.policy import SupportPolicy
+from domain.sla import Due
 
 # The event that starts each stage's clock.
 STAGE_STARTS = {
@@ -38,19 +39,9 @@ class CrAction(StrEnum):
     DELIVERY_OVERDUE = "cr_delivery_overdue"
 
 
-@dataclass(frozen=True, order=True)
-class Due:
-    at: dt.datetime
-    action: CrAction
-
-    @property
-    def key(self) -> str:
-        return f"{self.action}@{self.at.astimezone(dt.UTC).isoformat()}"
-
-
 @dataclass(frozen=True)
 class ScheduleView:
-    pending: list[Due]
+    pending: list[Due[CrAction]]
     decision_due: bool
     delivery_overdue: bool
 
@@ -86,7 +77,9 @@ def last_reviewed(events: Sequence[CrEvent], state: str) -> dt.datetime | None:
     return review.at if review and began and review.at >= began else None
 
 
-def review_reminder(anchor: dt.datetime, months: int, now: dt.datetime, done: set[str]) -> Due:
+def review_reminder(
+    anchor: dt.datetime, months: int, now: dt.datetime, done: set[str]
+) -> Due[CrAction]:
     """The latest reminder already due and not yet sent, else the next one to come."""
     k = 1
     while add_months(anchor, (k + 1) * months) <= now:
@@ -107,7 +100,7 @@ def evaluate(
     if began is None:  # a final state: nothing more is due
         return ScheduleView(pending=[], decision_due=False, delivery_overdue=False)
     done = taken(events)
-    due: list[Due] = []
+    due: list[Due[CrAction]] = []
     decision_due = delivery_overdue = False
     if state == "planned_for_future_release":
         reminder = add_months(began, policy.cr_planned_reminder_months)

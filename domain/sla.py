@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from domain.calendar import WorkingCalendar
 from domain.models import CaseEvent, CaseType, Clock, ClockStatus, EventKind, Priority
@@ -50,10 +51,15 @@ class Action(StrEnum):
     RESOLVE = "resolve"
 
 
+ActionT = TypeVar("ActionT", bound=StrEnum)
+
+
 @dataclass(frozen=True, order=True)
-class Due:
+class Due(Generic[ActionT]):
+    """A timer action at an instant; cases and change requests each have their actions."""
+
     at: dt.datetime
-    action: Action
+    action: ActionT
 
     @property
     def key(self) -> str:
@@ -64,7 +70,7 @@ class Due:
 @dataclass(frozen=True)
 class SlaView:
     clocks: list[Clock]
-    pending: list[Due]
+    pending: list[Due[Action]]
     response_breached: bool
     updates_missed: int
     resolution_working_time: dt.timedelta
@@ -142,7 +148,7 @@ def resolution_end(events: list[CaseEvent], now: dt.datetime) -> dt.datetime:
 
 def _response(
     events: list[CaseEvent], policy: SupportPolicy, calendar: WorkingCalendar, now: dt.datetime
-) -> tuple[Clock, list[Due], bool, dt.timedelta | None]:
+) -> tuple[Clock, list[Due[Action]], bool, dt.timedelta | None]:
     start = logged_at(events)
     target = policy.response_target(current_priority(events))
     deadline = calendar.add_working_time(start, target)
@@ -151,7 +157,7 @@ def _response(
     closed = _last(events, set(CLOSINGS))
     stop = ack.at if ack else (closed.at if closed else None)
     used = calendar.working_time_between(start, ack.at) if ack else None
-    pending: list[Due] = []
+    pending: list[Due[Action]] = []
     if stop is None:
         status = ClockStatus.BREACHED if now > deadline else ClockStatus.PENDING
         if now < deadline:
@@ -177,7 +183,7 @@ def _update(
     policy: SupportPolicy,
     calendar: WorkingCalendar,
     now: dt.datetime,
-) -> tuple[Clock, list[Due]]:
+) -> tuple[Clock, list[Due[Action]]]:
     if state != "investigating":
         # Paused while awaiting information; stopped while a problem speaks for the case.
         idle = ClockStatus.PENDING if state in OPEN_STATES else ClockStatus.MET
@@ -201,7 +207,7 @@ def _update(
 
 def _information_chaser(
     events: list[CaseEvent], state: str, policy: SupportPolicy, calendar: WorkingCalendar
-) -> list[Due]:
+) -> list[Due[Action]]:
     request = _last(events, {EventKind.INFO_REQUESTED})
     if state != "awaiting_information" or request is None:
         return []
@@ -221,7 +227,7 @@ def _resolution_offered(
     policy: SupportPolicy,
     calendar: WorkingCalendar,
     now: dt.datetime,
-) -> tuple[Clock, list[Due]]:
+) -> tuple[Clock, list[Due[Action]]]:
     offer = _last(events, {EventKind.RESOLUTION_OFFERED})
     if state == "resolved":
         return Clock(name="resolution_offered", deadline=None, status=ClockStatus.MET), []
