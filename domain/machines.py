@@ -8,6 +8,7 @@ validators and in `domain/sla.py`.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from statemachine import State, StateMachine
@@ -94,8 +95,7 @@ class ChangeRequestMachine(StateMachine):
 
 
 def allowed_events(machine_class: type[StateMachine], state: str) -> list[str]:
-    machine = machine_class(start_value=state)
-    return [event.id for event in machine.allowed_events]
+    return list(_allowed(machine_class, state))
 
 
 def check_transition(machine_class: type[StateMachine], state: str, event: str) -> None:
@@ -111,12 +111,37 @@ def check_transition(machine_class: type[StateMachine], state: str, event: str) 
 def transition(machine_class: type[StateMachine], state: str, event: str) -> str:
     """The state after `event` from `state`."""
     check_transition(machine_class, state, event)
+    return _target(machine_class, state, event)
+
+
+# The machines have no guards and no actions: what one allows, and where it goes, depends
+# on its state and the event alone. The machine answers each question once per process;
+# building one is most of what a workflow activation spends (bench/README.md).
+@functools.cache
+def _allowed(machine_class: type[StateMachine], state: str) -> tuple[str, ...]:
+    _assert_unguarded(machine_class)
+    machine = machine_class(start_value=state)
+    return tuple(event.id for event in machine.allowed_events)
+
+
+@functools.cache
+def _target(machine_class: type[StateMachine], state: str, event: str) -> str:
     machine = machine_class(start_value=state)
     try:
         machine.send(event)
     except TransitionNotAllowed as err:  # pragma: no cover - check_transition guards it
         raise InvalidTransition(machine_class.__name__, event, state, []) from err
     return str(machine.current_state_value)
+
+
+def _assert_unguarded(machine_class: type[StateMachine]) -> None:
+    for state in machine_class.states:
+        for move in state.transitions:
+            if list(move.cond) or list(move.validators):
+                raise TypeError(
+                    f"{machine_class.__name__}.{move.event} is guarded: its answers "
+                    "depend on more than the state, and must not be remembered"
+                )
 
 
 class ProblemMachine(StateMachine):

@@ -121,3 +121,36 @@ def test_a_restored_machine_takes_the_next_event_from_its_saved_state() -> None:
     machine.send("reopen")
 
     assert machine.current_state_value == "investigating"
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_remembered_answers_are_the_machines_own(state: str) -> None:
+    # Asked twice, so the second answer comes from memory.
+    for _ in range(2):
+        fresh = CaseMachine(start_value=state)
+        assert allowed_events(CaseMachine, state) == [e.id for e in fresh.allowed_events]
+        for event in allowed_events(CaseMachine, state):
+            moved = CaseMachine(start_value=state)
+            moved.send(event)
+            assert transition(CaseMachine, state, event) == moved.current_state_value
+
+
+def test_a_remembered_answer_cannot_be_changed_by_its_caller() -> None:
+    allowed_events(CaseMachine, "logged").append("offer_resolution")
+
+    assert "offer_resolution" not in allowed_events(CaseMachine, "logged")
+
+
+def test_a_guarded_machine_is_refused_rather_than_remembered() -> None:
+    from statemachine import State, StateMachine
+
+    class GuardedMachine(StateMachine):
+        waiting = State(initial=True)
+        done = State(final=True)
+        finish = waiting.to(done, cond="ready")
+
+        def ready(self) -> bool:  # pragma: no cover - never asked
+            return True
+
+    with pytest.raises(TypeError, match=r"GuardedMachine\.finish is guarded"):
+        allowed_events(GuardedMachine, "waiting")

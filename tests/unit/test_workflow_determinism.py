@@ -1,0 +1,80 @@
+"""Workflow modules are passed through the sandbox (worker.PASSTHROUGH): it no longer
+re-imports them per run, and so no longer catches a `datetime.now()` in them either.
+This static check does, for every module under workflows/; the replay tests catch the
+rest (a change of behaviour against recorded histories)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+WORKFLOWS = sorted((Path(__file__).parents[2] / "workflows").glob("*.py"))
+# Clocks, randomness, the environment, threads and I/O: none has a place in a workflow.
+FORBIDDEN_IMPORTS = frozenset(
+    {
+        "holidays",
+        "httpx",
+        "multiprocessing",
+        "os",
+        "random",
+        "secrets",
+        "socket",
+        "sqlalchemy",
+        "subprocess",
+        "threading",
+        "time",
+        "uuid",
+    }
+)
+# The only clock a workflow reads is `workflow.now()`.
+CLOCK_METHODS = frozenset({"now", "utcnow", "today", "fromtimestamp", "monotonic", "time"})
+FORBIDDEN_BUILTINS = frozenset({"open", "input", "id", "hash"})
+
+
+def offences(source: str) -> list[str]:
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            roots = [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            roots = [(node.module or "").split(".")[0]] if node.level == 0 else []
+        else:
+            roots = []
+        found += [f"line {node.lineno}: imports {r}" for r in roots if r in FORBIDDEN_IMPORTS]
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in CLOCK_METHODS:
+            receiver = func.value
+            if not (isinstance(receiver, ast.Name) and receiver.id == "workflow"):
+                found.append(f"line {node.lineno}: calls {ast.unparse(func)}()")
+        if isinstance(func, ast.Name) and func.id in FORBIDDEN_BUILTINS:
+            found.append(f"line {node.lineno}: calls {func.id}()")
+    return found
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
+def test_a_workflow_module_reads_no_clock_but_the_workflows(path: Path) -> None:
+    assert offences(path.read_text()) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "offence"),
+    [
+        ("import datetime as dt\nx = dt.datetime.now()", "line 2: calls dt.datetime.now()"),
+        ("from datetime import date\nx = date.today()", "line 2: calls date.today()"),
+        ("import time", "line 1: imports time"),
+        ("from uuid import uuid4", "line 1: imports uuid"),
+        ("import os.path", "line 1: imports os"),
+        ("data = open('x').read()", "line 1: calls open()"),
+        ("seed = hash('x')", "line 1: calls hash()"),
+    ],
+)
+def test_the_check_finds_what_the_sandbox_would_have_refused(source: str, offence: str) -> None:
+    assert offences(source) == [offence]
+
+
+def test_the_workflows_own_clock_is_allowed() -> None:
+    assert offences("from temporalio import workflow\nnow = workflow.now()") == []
