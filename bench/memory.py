@@ -56,10 +56,16 @@ async def park_trivial(client: Client, queue: str, n: int) -> None:
     await asyncio.gather(*(one(i) for i in range(n)))
 
 
-async def per_workflow(address: str, client: Client, kind: str, n: int) -> float:
+async def per_workflow(
+    address: str, client: Client, kind: str, n: int, *, trivial_passed_through: bool = False
+) -> float:
     queue = f"mem-{uuid.uuid4().hex[:8]}"
+    flags = ["--trivial-passed-through"] if trivial_passed_through else []
     worker = subprocess.Popen(
-        [sys.executable, "-m", "bench.memory_worker", address, queue, str(n + WARM_UP + 100)]
+        [
+            *(sys.executable, "-m", "bench.memory_worker"),
+            *(address, queue, str(n + WARM_UP + 100), *flags),
+        ]
     )
     try:
         opener = open_cases if kind == "case" else park_trivial
@@ -80,10 +86,15 @@ async def measure(n: int) -> dict[str, object]:
         address = env.client.service_client.config.target_host
         case_kib = await per_workflow(address, env.client, "case", n)
         trivial_kib = await per_workflow(address, env.client, "trivial", n)
+        # For scale: the trivial workflow's module passed through as the case's modules are.
+        passed_kib = await per_workflow(
+            address, env.client, "trivial", n, trivial_passed_through=True
+        )
     return {
         "open_workflows": n,
         "kib_per_case": round(case_kib, 1),
         "kib_per_trivial": round(trivial_kib, 1),
+        "kib_per_trivial_passed_through": round(passed_kib, 1),
         "ratio": round(case_kib / trivial_kib, 2) if trivial_kib > 0 else None,
         "goal": "under 100 KiB per case and within 2x the trivial workflow",
     }
@@ -95,6 +106,7 @@ def main() -> None:
     path = write("memory", report)
     row = [n, report["kib_per_case"], report["kib_per_trivial"], report["ratio"]]
     print(table("Worker RSS per parked workflow", ["N", "KiB/case", "KiB/trivial", "ratio"], [row]))
+    print(f"trivial with its module passed through: {report['kib_per_trivial_passed_through']} KiB")
     print(f"wrote {path}")
 
 
