@@ -10,6 +10,7 @@ a person querying the tables reads them without our code.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -122,16 +123,7 @@ def upsert_case(conn: sa.Connection, row: Mapping[str, Any]) -> None:
     table = case_outcomes
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
-        stmt = insert.values(row)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[table.c.reference],
-                set_={k: stmt.excluded[k] for k in row if k != "reference"},
-                # An older write arriving late (a timed-out attempt) never wins.
-                where=table.c.revision <= stmt.excluded.revision,
-            )
-        )
+        conn.execute(_upsert(dialect, tuple(row)), dict(row))
         return
     found = conn.execute(
         sa.select(table.c.revision).where(table.c.reference == row["reference"])
@@ -140,6 +132,20 @@ def upsert_case(conn: sa.Connection, row: Mapping[str, Any]) -> None:
         conn.execute(table.insert().values(row))
     elif found <= row["revision"]:
         conn.execute(table.update().where(table.c.reference == row["reference"]).values(row))
+
+
+@functools.cache
+def _upsert(dialect: str, columns: tuple[str, ...]) -> sa.Executable:
+    """Built once per dialect and column set: building it per write cost more than the
+    write (its `excluded` alias re-creates every column)."""
+    table = case_outcomes
+    insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.reference],
+        set_={k: insert.excluded[k] for k in columns if k != "reference"},
+        # An older write arriving late (a timed-out attempt) never wins.
+        where=table.c.revision <= insert.excluded.revision,
+    )
 
 
 def insert_new(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -8,6 +8,7 @@ to build. Defined once in a passed-through module, they are built once per worke
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from pydantic import BaseModel, ConfigDict
 
@@ -31,6 +32,18 @@ class CaseSetup(BaseModel):
     model_config = ConfigDict(frozen=True)
     policy: SupportPolicy
     calendar: CalendarSnapshot
+
+
+def shared_setup(setup: CaseSetup) -> CaseSetup:
+    """The one instance of this setup on this worker. Every case logged in the same weeks
+    gets an equal policy and snapshot; each kept its own copy (~8 KiB a case, parked or
+    not) until they shared it. Frozen, so sharing it across workflows is safe."""
+    return _shared_setup(setup.model_dump_json())
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_setup(setup_json: str) -> CaseSetup:
+    return CaseSetup.model_validate_json(setup_json)
 
 
 class CaseInput(BaseModel):

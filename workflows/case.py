@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         ProblemNews,
         problem_workflow_id,
     )
-    from domain.workflow_inputs import CaseInput, CaseSetup, SetupRequest
+    from domain.workflow_inputs import CaseInput, CaseSetup, SetupRequest, shared_setup
     from workflows import case_view
 
 from workflows.ledger_sync import LedgerSync
@@ -413,6 +413,7 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
             policy = self._setup.policy if self._setup else fresh.policy
             self._setup = CaseSetup(policy=policy, calendar=fresh.calendar)
         assert self._setup is not None
+        self._setup = shared_setup(self._setup)
         self._calendar = WorkingCalendar.from_snapshot(self._setup.calendar)
 
     def _take_due_actions(self) -> None:
