@@ -25,12 +25,15 @@ from workflows.problem import ProblemWorkflow
 
 WORKFLOWS: Sequence[type] = (CaseWorkflow, ProblemWorkflow, ChangeRequestWorkflow)
 
-# Our modules, and their third-party imports, load once per worker instead of once per
-# workflow run: the sandbox re-imports any other module for every run, which cost a case
-# ~100 KiB and a re-import per start (bench/README.md). They read no clock and do no I/O;
-# for `workflows`, where the sandbox would also have caught a `datetime.now()`,
-# tests/unit/test_workflow_determinism.py checks that statically, and the replay tests
-# catch any change of behaviour. The sandbox still refuses `open` and other built-ins.
+# Our workflows run outside the sandbox (`workflow.defn(sandboxed=False)`). The sandbox
+# re-imports every module it is not told to pass through for each workflow run (~140 KiB
+# and most of a case's start-up), and routes every payload of every activation through
+# itself (a fifth of a case's worker CPU): bench/README.md has the figures. What it
+# guards against, a workflow module reading the clock, randomness, the environment or
+# files, tests/unit/test_workflow_determinism.py refuses statically, and the replay
+# tests catch any change of behaviour against recorded histories. Workflows that keep
+# the sandbox (the benchmarks' trivial ones, the replay tests' edited copies) get it
+# with our modules and their third-party imports passed through, loaded once a worker.
 PASSTHROUGH = (
     "domain",
     "activities",

@@ -74,7 +74,7 @@ PROBLEM_FIXES = frozenset(
 )
 
 
-@workflow.defn
+@workflow.defn(sandboxed=False)  # determinism is checked statically: see worker.py
 class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expiry timer
     @workflow.init
     def __init__(self, input: CaseInput) -> None:

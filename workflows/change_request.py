@@ -42,7 +42,7 @@ def refusal(err: Exception, *, non_retryable: bool = False) -> ApplicationError:
     return ApplicationError(str(err), type=type(err).__name__, non_retryable=non_retryable)
 
 
-@workflow.defn
+@workflow.defn(sandboxed=False)  # determinism is checked statically: see worker.py
 class ChangeRequestWorkflow:
     @workflow.init
     def __init__(self, input: ChangeRequestInput) -> None:

@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
 Kind = ProblemEventKind
 
 
-@workflow.defn(name=PROBLEM_WORKFLOW)
+@workflow.defn(name=PROBLEM_WORKFLOW, sandboxed=False)  # see worker.py
 class ProblemWorkflow:
     @workflow.init
     def __init__(self, input: ProblemInput) -> None:
