@@ -18,18 +18,17 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.setup import SetupActivities
-from bench.trivial import ParkedWorkflow, TrivialWorkflow
+from bench.trivial import TRIVIAL_WORKFLOWS
 from cli_examples import example
 from config import find_binary
 from domain.calendar import WorkingCalendar
 from domain.models import OpenCase
 from domain.policy import SupportPolicy
-from worker import PASSTHROUGH, WORKFLOWS
+from worker import SANDBOX, WORKFLOWS
 from workflows import search
 
 RESULTS = Path(__file__).parent / "results"
@@ -51,20 +50,11 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 
 
 def bench_worker(
-    client: Client,
-    task_queue: str,
-    *,
-    extra: Sequence[object] = (),
-    cache: int = 1000,
-    trivial_passed_through: bool = False,
+    client: Client, task_queue: str, *, extra: Sequence[object] = (), cache: int = 1000
 ) -> Worker:
-    """The production workflows and the trivial ones, with a logging notifier, in the
-    production sandbox. The trivial workflows' module is re-imported per run, as any
-    workflow module the sandbox is not told about, unless `trivial_passed_through`."""
-    passthrough = (*PASSTHROUGH, "bench.trivial") if trivial_passed_through else PASSTHROUGH
-    sandbox = SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
-    )
+    """The production workflows and the trivial ones, with a logging notifier. The
+    sandboxed trivial ones get the production sandbox, which re-imports their module for
+    every run (as it would any workflow module it is not told to pass through)."""
     setup = SetupActivities(SupportPolicy(), CALENDAR)
     notifier = Notifier(None, b"bench")
     # Cases write the KPI ledger at each milestone: a throwaway SQLite file, as in dev.
@@ -72,9 +62,9 @@ def bench_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[*WORKFLOWS, TrivialWorkflow, ParkedWorkflow],
+        workflows=[*WORKFLOWS, *TRIVIAL_WORKFLOWS],
         activities=[notifier.notify, setup.load_case_setup, ledger.record_case, *extra],  # type: ignore[list-item]
-        workflow_runner=sandbox,
+        workflow_runner=SANDBOX,
         max_cached_workflows=cache,
     )
 

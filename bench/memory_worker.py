@@ -1,5 +1,4 @@
-"""A worker process for bench.memory:
-`python -m bench.memory_worker ADDRESS QUEUE CACHE [--trivial-passed-through]`."""
+"""A worker process for bench.memory: `python -m bench.memory_worker ADDRESS QUEUE CACHE`."""
 
 from __future__ import annotations
 
@@ -12,14 +11,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from bench.harness import bench_worker
 
 
-async def main(address: str, queue: str, cache: int, trivial_passed_through: bool) -> None:
+async def main(address: str, queue: str, cache: int) -> None:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
-    async with bench_worker(
-        client, queue, cache=cache, trivial_passed_through=trivial_passed_through
-    ):
+    async with bench_worker(client, queue, cache=cache):
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    passed = "--trivial-passed-through" in sys.argv[4:]
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), passed))
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))

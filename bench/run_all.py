@@ -42,9 +42,21 @@ def summary() -> list[list[object]]:
             ">= 0.5",
         ],
         [
+            "cases/s vs trivial/s, both unsandboxed",
+            f"{throughput['cases_per_s']} vs {throughput['trivial_unsandboxed_per_s']} "
+            f"= {throughput['ratio_unsandboxed']}",
+            "",
+        ],
+        [
             "worker KiB per parked case vs trivial",
             f"{memory['kib_per_case']} vs {memory['kib_per_trivial']} = {memory['ratio']}x",
             "< 100 KiB, <= 2x",
+        ],
+        [
+            "worker KiB per parked case vs trivial, both unsandboxed",
+            f"{memory['kib_per_case']} vs {memory['kib_per_trivial_unsandboxed']} "
+            f"= {memory['ratio_unsandboxed']}x",
+            "",
         ],
         ["replay", f"{replay['events_per_s']} events/s, {replay['ms_per_history']} ms/history", ""],
     ]

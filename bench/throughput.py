@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from temporalio.client import Client
 
 import api
 from bench.harness import bench_worker, dev_server, run_tag, sample_case, table, write
-from bench.trivial import TrivialWorkflow
+from bench.trivial import TrivialWorkflow, UnsandboxedTrivialWorkflow
 from domain.models import AcceptResolution, Acknowledge, OfferResolution
 
 CONCURRENCY = 50
@@ -34,12 +35,14 @@ async def one_case(client: Client, task_queue: str, reference: str) -> None:
     await api.handle_for(client, reference).result()
 
 
-async def one_trivial(client: Client, task_queue: str, reference: str) -> None:
+async def one_trivial(
+    client: Client, task_queue: str, reference: str, trivial: type[TrivialWorkflow]
+) -> None:
     handle = await client.start_workflow(
-        TrivialWorkflow.run, UPDATES, id=f"trivial-{reference}", task_queue=task_queue
+        trivial.run, UPDATES, id=f"trivial-{reference}", task_queue=task_queue
     )
     for _ in range(UPDATES):
-        await handle.execute_update(TrivialWorkflow.step)
+        await handle.execute_update(trivial.step)
     await handle.result()
 
 
@@ -57,24 +60,30 @@ async def timed(n: int, run: Callable[[str], Awaitable[None]], tag: str) -> tupl
 
 
 async def measure(n: int, rounds: int = ROUNDS) -> dict[str, object]:
-    """`n` of each, in alternating rounds: the machine's other load drifts, and a ratio
-    taken round by round sees both kinds under the same drift."""
+    """`n` of each kind, in alternating rounds: the machine's other load drifts, and a
+    ratio taken round by round sees every kind under the same drift."""
     per_round = max(1, n // rounds)
-    case_s = trivial_s = 0.0
+    kinds: dict[str, Callable[[Client, str, str], Awaitable[None]]] = {
+        "trivial": lambda c, q, r: one_trivial(c, q, r, TrivialWorkflow),
+        "trivial, unsandboxed": lambda c, q, r: one_trivial(c, q, r, UnsandboxedTrivialWorkflow),
+        "case": one_case,
+    }
+    seconds = dict.fromkeys(kinds, 0.0)
     ratios: list[float] = []
     async with dev_server() as env:
         client, queue = env.client, f"bench-{run_tag()}"
         async with bench_worker(client, queue):
-            await timed(20, lambda r: one_case(client, queue, r), run_tag())  # warm up
-            await timed(20, lambda r: one_trivial(client, queue, r), run_tag())
+            for run in kinds.values():  # warm up
+                await timed(20, functools.partial(run, client, queue), run_tag())
             for _ in range(rounds):
-                trivial = lambda r: one_trivial(client, queue, r)  # noqa: E731
-                case = lambda r: one_case(client, queue, r)  # noqa: E731
-                t, _ = await timed(per_round, trivial, run_tag())
-                c, refs = await timed(per_round, case, run_tag())
-                trivial_s, case_s = trivial_s + t, case_s + c
-                ratios.append(round(t / c, 3))
-                rates = f"trivial {per_round / t:.1f}/s, case {per_round / c:.1f}/s"
+                took = {}
+                for kind, run in kinds.items():
+                    took[kind], refs = await timed(
+                        per_round, functools.partial(run, client, queue), run_tag()
+                    )
+                    seconds[kind] += took[kind]
+                ratios.append(round(took["trivial"] / took["case"], 3))
+                rates = ", ".join(f"{k} {per_round / s:.1f}/s" for k, s in took.items())
                 print(f"round {len(ratios)}: {rates}", flush=True)
             history = await api.handle_for(client, refs[0]).fetch_history()
     total = per_round * rounds
@@ -82,10 +91,13 @@ async def measure(n: int, rounds: int = ROUNDS) -> dict[str, object]:
         "cases": total,
         "rounds": rounds,
         "concurrency": CONCURRENCY,
-        "cases_per_s": round(total / case_s, 1),
-        "trivial_per_s": round(total / trivial_s, 1),
-        "ratio": round(trivial_s / case_s, 3),
+        "cases_per_s": round(total / seconds["case"], 1),
+        "trivial_per_s": round(total / seconds["trivial"], 1),
+        "ratio": round(seconds["trivial"] / seconds["case"], 3),
         "ratio_by_round": ratios,
+        # Like for like: the trivial workflow run as ours are, outside the sandbox.
+        "trivial_unsandboxed_per_s": round(total / seconds["trivial, unsandboxed"], 1),
+        "ratio_unsandboxed": round(seconds["trivial, unsandboxed"] / seconds["case"], 3),
         "events_per_case": len(history.events),
         "goal": "ratio >= 0.5",
     }
@@ -96,8 +108,15 @@ def main() -> None:
     report = asyncio.run(measure(n))
     path = write("throughput", report)
     rounds = ", ".join(str(r) for r in report["ratio_by_round"])  # type: ignore[attr-defined]
-    rows = [[report["cases"], report["cases_per_s"], report["trivial_per_s"], report["ratio"]]]
-    header = ["N", "cases/s", "trivial/s", "ratio"]
+    total, case = report["cases"], report["cases_per_s"]
+    rows = [
+        [total, "trivial (default)", case, report["trivial_per_s"], report["ratio"]],
+        [
+            *(total, "trivial, unsandboxed", case),
+            *(report["trivial_unsandboxed_per_s"], report["ratio_unsandboxed"]),
+        ],
+    ]
+    header = ["N", "against", "cases/s", "trivial/s", "ratio"]
     print(table("Throughput (dev server, one worker)", header, rows))
     print(f"ratio by round: {rounds}")
     print(f"wrote {path}")

@@ -1,4 +1,8 @@
-"""The simplest workflows with the same shape as a case: the baseline every ratio uses."""
+"""The simplest workflows with the same shape as a case: the baseline every ratio uses.
+
+Each comes twice: as a user would first write it (the SDK's default, in the sandbox, its
+module re-imported for every run) and, like for like with our workflows, unsandboxed.
+"""
 
 from __future__ import annotations
 
@@ -27,12 +31,18 @@ class TrivialWorkflow:
         return self.steps
 
 
+@workflow.defn(sandboxed=False)
+class UnsandboxedTrivialWorkflow(TrivialWorkflow):
+    """The same, run as our workflows are: outside the sandbox."""
+
+    @workflow.run
+    async def run(self, steps: int) -> int:
+        return await super().run(steps)
+
+
 @workflow.defn
 class ParkedWorkflow:
     """Waits on a long timer, as an open case does between events."""
-
-    def __init__(self) -> None:
-        self.ready = False
 
     @workflow.run
     async def run(self) -> None:
@@ -41,3 +51,20 @@ class ParkedWorkflow:
     @workflow.update
     def ping(self) -> bool:
         return True
+
+
+@workflow.defn(sandboxed=False)
+class UnsandboxedParkedWorkflow(ParkedWorkflow):
+    """The same, outside the sandbox."""
+
+    @workflow.run
+    async def run(self) -> None:
+        await super().run()
+
+
+TRIVIAL_WORKFLOWS = (
+    TrivialWorkflow,
+    UnsandboxedTrivialWorkflow,
+    ParkedWorkflow,
+    UnsandboxedParkedWorkflow,
+)
