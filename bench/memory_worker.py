@@ -6,13 +6,12 @@ import asyncio
 import sys
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
-from bench.harness import bench_worker
+from bench.harness import PRODUCTION_CONVERTER, bench_worker
 
 
 async def main(address: str, queue: str, cache: int) -> None:
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    client = await Client.connect(address, data_converter=PRODUCTION_CONVERTER)
     async with bench_worker(client, queue, cache=cache):
         await asyncio.Event().wait()
 

@@ -2,7 +2,7 @@
 
 Records N case lifecycles on the dev server (logged, acknowledged, updated, information
 asked and given, offered, reopened, offered again, accepted), then replays them all with
-the production data converter and sandbox.
+the production data converter (strict pydantic, no keys) and worker settings.
 
     python -m bench.replay [N]
 """
@@ -15,11 +15,18 @@ import sys
 import time
 
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 import api
-from bench.harness import bench_worker, dev_server, run_tag, sample_case, table, write
+from bench.harness import (
+    PRODUCTION_CONVERTER,
+    bench_worker,
+    dev_server,
+    run_tag,
+    sample_case,
+    table,
+    write,
+)
 from domain.models import (
     AcceptResolution,
     Acknowledge,
@@ -65,7 +72,7 @@ async def measure(n: int) -> dict[str, object]:
             histories = await asyncio.gather(*(one(i) for i in range(n)))
     replayer = Replayer(
         workflows=list(WORKFLOWS),
-        data_converter=pydantic_data_converter,
+        data_converter=PRODUCTION_CONVERTER,
         workflow_runner=SANDBOX,
     )
     events = sum(len(h.events) for h in histories)
