@@ -20,10 +20,11 @@ from temporalio.client import Client
 
 import api
 from bench.harness import dev_server, run_tag, sample_case, table, write
-from bench.trivial import ParkedWorkflow, UnsandboxedParkedWorkflow
+from bench.trivial import BusierParkedWorkflow, ParkedWorkflow, UnsandboxedParkedWorkflow
 
 CONCURRENCY = 50
 WARM_UP = 20
+EXTRA_EVENTS = 20  # BusierParkedWorkflow's default
 
 
 def rss_kib(pid: int) -> int:
@@ -64,6 +65,7 @@ OPENERS = {
     "case": open_cases,
     "trivial": park(ParkedWorkflow),
     "trivial, unsandboxed": park(UnsandboxedParkedWorkflow),
+    f"trivial, unsandboxed, {EXTRA_EVENTS} more events": park(BusierParkedWorkflow),
 }
 
 
@@ -91,6 +93,7 @@ async def measure(n: int) -> dict[str, object]:
         address = env.client.service_client.config.target_host
         kib = {kind: await per_workflow(address, env.client, kind, n) for kind in OPENERS}
     case, trivial, alike = kib["case"], kib["trivial"], kib["trivial, unsandboxed"]
+    busier = kib[f"trivial, unsandboxed, {EXTRA_EVENTS} more events"]
     return {
         "open_workflows": n,
         "kib_per_case": round(case, 1),
@@ -99,6 +102,8 @@ async def measure(n: int) -> dict[str, object]:
         # Like for like: the trivial workflow run as ours are, outside the sandbox.
         "kib_per_trivial_unsandboxed": round(alike, 1),
         "ratio_unsandboxed": round(case / alike, 2) if alike > 0 else None,
+        # What one more event in an open run's history costs (markers and upserts here).
+        "kib_per_event": round((busier - alike) / EXTRA_EVENTS, 2),
         "goal": "under 100 KiB per case and within 2x the trivial workflow",
     }
 
@@ -122,6 +127,7 @@ def main() -> None:
     ]
     header = ["N", "against", "KiB/case", "KiB/trivial", "ratio"]
     print(table("Worker RSS per parked workflow", header, rows))
+    print(f"one more event in an open run's history: {report['kib_per_event']} KiB")
     print(f"wrote {path}")
 
 

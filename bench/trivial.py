@@ -62,9 +62,23 @@ class UnsandboxedParkedWorkflow(ParkedWorkflow):
         await super().run()
 
 
+@workflow.defn(sandboxed=False)
+class BusierParkedWorkflow(ParkedWorkflow):
+    """The unsandboxed parked workflow with `extra` more events before it parks (each
+    `workflow.patched` call records a marker and upserts the patch search attribute):
+    what an event in an open run's history costs a worker's memory."""
+
+    @workflow.run
+    async def run(self, extra: int = 20) -> None:
+        for n in range(extra // 2):
+            workflow.patched(f"bench-event-{n}")
+        await super().run()
+
+
 TRIVIAL_WORKFLOWS = (
     TrivialWorkflow,
     UnsandboxedTrivialWorkflow,
     ParkedWorkflow,
     UnsandboxedParkedWorkflow,
+    BusierParkedWorkflow,
 )
