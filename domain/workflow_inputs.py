@@ -1,8 +1,9 @@
 """What each workflow starts with and carries through continue-as-new.
 
-These models live here, not in the workflow modules: the sandbox re-executes a workflow
-module for every run, and a pydantic model class costs milliseconds and hundreds of KiB
-to build. Defined once in a passed-through module, they are built once per worker.
+These models live here, with the client's and the activities' models, not in the workflow
+modules: a pydantic model class costs milliseconds and hundreds of KiB to build, and a
+sandboxed workflow module is re-executed for every run. Here they are built once per
+process.
 """
 
 from __future__ import annotations
