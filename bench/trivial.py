@@ -63,15 +63,15 @@ class UnsandboxedParkedWorkflow(ParkedWorkflow):
 
 
 @workflow.defn(sandboxed=False)
-class BusierParkedWorkflow(ParkedWorkflow):
-    """The unsandboxed parked workflow with `extra` more events before it parks (each
-    `workflow.patched` call records a marker and upserts the patch search attribute):
-    what an event in an open run's history costs a worker's memory."""
+class PatchedParkedWorkflow(ParkedWorkflow):
+    """The unsandboxed parked workflow after `patches` `workflow.patched` calls (each
+    records a marker and upserts the patch search attribute): what a patch costs an open
+    run in a worker's memory."""
 
     @workflow.run
-    async def run(self, extra: int = 20) -> None:
-        for n in range(extra // 2):
-            workflow.patched(f"bench-event-{n}")
+    async def run(self, patches: int = 10) -> None:
+        for n in range(patches):
+            workflow.patched(f"bench-patch-{n}")
         await super().run()
 
 
@@ -80,5 +80,5 @@ TRIVIAL_WORKFLOWS = (
     UnsandboxedTrivialWorkflow,
     ParkedWorkflow,
     UnsandboxedParkedWorkflow,
-    BusierParkedWorkflow,
+    PatchedParkedWorkflow,
 )
