@@ -2,7 +2,7 @@
 notifications, sleep until the next action or a change, publish search attributes only
 when they change, and know when to continue as new.
 
-Runs inside the workflow sandbox (it calls `temporalio.workflow`); no business rules.
+Workflow code (it calls `temporalio.workflow`): deterministic, no business rules.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ ledger that is down holds the loop until it is back, and nothing is lost. What w
 written is remembered in memory only; a replay rebuilds it, and a continued run writes
 its row again, which the ledger takes as a no-op.
 
-Runs inside the workflow sandbox (it calls `temporalio.workflow`).
+Workflow code (it calls `temporalio.workflow`): deterministic, checked like the workflows.
 """
 
 from __future__ import annotations

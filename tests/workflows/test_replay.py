@@ -2,7 +2,7 @@
 
 The histories in tests/histories/ were recorded by `python -m tests.histories.record`
 with the production worker. Each replays here with the production converter (payload
-codec included) and sandbox; a change that would break a running case fails this test.
+codec included) and worker settings; a change that would break a running case fails this test.
 """
 
 from __future__ import annotations
