@@ -15,7 +15,6 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import Notifier
     from activities.problems import LinkRequest, ProblemLinks
     from activities.setup import SetupActivities
     from domain import sla
@@ -53,12 +52,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.workflow_inputs import CaseInput, CaseSetup, SetupRequest, shared_setup
     from workflows import case_view
 
+from workflows import effects
 from workflows.ledger_sync import LedgerSync
 from workflows.school_data import SchoolDataUpdates
 
 LOGGED_AT_SKEW = dt.timedelta(minutes=5)
 SNAPSHOT_MONTHS = 24
-NOTIFY_TIMEOUT = dt.timedelta(seconds=30)
 LINK_TIMEOUT = dt.timedelta(seconds=30)
 LINK_RETRIES = RetryPolicy(maximum_attempts=3, maximum_interval=dt.timedelta(seconds=10))
 # Refresh the calendar snapshot (through continue-as-new) this long before it runs out.
@@ -444,20 +443,10 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
         self._dirty = True
 
     async def _deliver_outbox(self) -> None:
-        while self._outbox:
-            message = self._outbox[0]
-            try:
-                await workflow.execute_activity_method(
-                    Notifier.notify,
-                    message,
-                    start_to_close_timeout=NOTIFY_TIMEOUT,
-                    retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
-                )
-                self._ledger.delivered(message)
-            except ActivityError as err:
-                # Only a receiver that refuses for good gets here: retries are unlimited.
-                self._record(EventKind.NOTIFICATION_REFUSED, f"{message.key}: {err.cause}")
-            self._outbox.pop(0)
+        def refused(detail: str) -> None:
+            self._record(EventKind.NOTIFICATION_REFUSED, detail)
+
+        await effects.deliver(self._outbox, refused, delivered=self._ledger.delivered)
 
     async def _write_ledger(self) -> None:
         """The KPI ledger's rows, when a milestone changed them. Updates may land while the
@@ -515,23 +504,13 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
     def _publish(self) -> None:
         view = self._view()
         attributes = case_view.search_attributes(self._intake, self._state, self._events, view)
-        changed = [a for a in attributes if self._published.get(a.key.name) != a.value]
-        if changed:
-            workflow.upsert_search_attributes(changed)
-            self._published.update({a.key.name: a.value for a in changed})
-        workflow.set_current_details(case_view.details(self._state, self._priority(), view))
+        details = case_view.details(self._state, self._priority(), view)
+        effects.publish(self._published, attributes, details)
 
     def _should_continue_as_new(self) -> bool:
-        info = workflow.info()
-        threshold = self._input.history_threshold
         snapshot_ends = self._setup.calendar.valid_to if self._setup else None
-        return (
-            info.is_continue_as_new_suggested()
-            or (threshold is not None and info.get_current_history_length() >= threshold)
-            or (
-                snapshot_ends is not None
-                and workflow.now().date() + SNAPSHOT_MARGIN > snapshot_ends
-            )
+        return effects.continue_as_new_due(self._input.history_threshold) or (
+            snapshot_ends is not None and workflow.now().date() + SNAPSHOT_MARGIN > snapshot_ends
         )
 
     async def _continue_as_new(self) -> None:

@@ -23,9 +23,14 @@ with workflow.unsafe.imports_passed_through():
 NOTIFY_TIMEOUT = dt.timedelta(seconds=30)
 
 
-async def deliver(outbox: list[Notification], refused: Callable[[str], None]) -> None:
-    """Send each notification in order, removing it once the webhook took it (or refused
-    it for good, which `refused` records: retries are otherwise unlimited)."""
+async def deliver(
+    outbox: list[Notification],
+    refused: Callable[[str], None],
+    delivered: Callable[[Notification], None] = lambda _: None,
+) -> None:
+    """Send each notification in order, removing it once the webhook took it (`delivered`
+    hears of it) or refused it for good (which `refused` records: retries are otherwise
+    unlimited)."""
     while outbox:
         message = outbox[0]
         try:
@@ -35,6 +40,7 @@ async def deliver(outbox: list[Notification], refused: Callable[[str], None]) ->
                 start_to_close_timeout=NOTIFY_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
             )
+            delivered(message)
         except ActivityError as err:
             refused(f"{message.key}: {err.cause}")
         outbox.pop(0)
