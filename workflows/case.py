@@ -91,7 +91,6 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
         self._calendar: WorkingCalendar | None = None
         self._dirty = False
         self._refusal: ApplicationError | None = None
-        self._published: dict[str, object] = {}
         self._ledger = LedgerSync()
         self._view_cache: tuple[tuple[int, str, dt.datetime], sla.SlaView] | None = None
 
@@ -103,12 +102,8 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
         while True:
             self._take_due_actions()
             self._expire_partner_access()
-            # Patched: histories recorded before it published after delivering, and could
-            # miss an update that landed while a delivery was awaited.
-            publish_first = workflow.patched("publish-before-delivery")
-            if publish_first:
-                self._dirty = False  # an update landing while we await wakes the next pass
-                self._publish()  # operators see the new state before any delivery ends
+            self._dirty = False  # an update landing while we await wakes the next pass
+            self._publish()  # operators see the new state before any delivery ends
             await self._deliver_outbox()
             await self._tell_problem()
             self._publish()
@@ -117,8 +112,6 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
                 break
             if self._should_continue_as_new():
                 await self._continue_as_new()
-            if not publish_first:
-                self._dirty = False
             await self._sleep_until(self._next_wake(self._view().next_action_due))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return case_view.outcome(self._intake, self._state, self._events, self._view())
@@ -498,6 +491,9 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
 
     async def _sleep_until(self, due: dt.datetime | None) -> None:
         timeout = (due - workflow.now()) if due else None
+        # The view is keyed by the instant, so whatever wakes the case needs a new one:
+        # a parked case keeps none (~2 KiB each).
+        self._view_cache = None
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._dirty, timeout=timeout)
 
@@ -505,7 +501,7 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
         view = self._view()
         attributes = case_view.search_attributes(self._intake, self._state, self._events, view)
         details = case_view.details(self._state, self._priority(), view)
-        effects.publish(self._published, attributes, details)
+        effects.publish(attributes, details)
 
     def _should_continue_as_new(self) -> bool:
         snapshot_ends = self._setup.calendar.valid_to if self._setup else None

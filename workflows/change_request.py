@@ -55,7 +55,6 @@ class ChangeRequestWorkflow:
         self._merge_into = input.merge_into
         self._dirty = False
         self._refusal: ApplicationError | None = None
-        self._published: dict[str, object] = {}
 
     @workflow.run
     async def run(self, input: ChangeRequestInput) -> ChangeRequestStatus:
@@ -228,7 +227,7 @@ class ChangeRequestWorkflow:
     def _publish(self) -> None:
         cr, view = self._cr, self._view()
         attributes = cr_view.search_attributes(cr.request, cr.state, cr.events, view)
-        effects.publish(self._published, attributes, cr_view.details(cr.state, cr.events, view))
+        effects.publish(attributes, cr_view.details(cr.state, cr.events, view))
 
     async def _continue_as_new(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -55,14 +55,14 @@ async def sleep_until(due: dt.datetime | None, woken: Callable[[], bool]) -> Non
         await workflow.wait_condition(woken, timeout=timeout)
 
 
-def publish(
-    published: dict[str, object], attributes: list[SearchAttributeUpdate[Any]], details: str
-) -> None:
-    """Upsert the attributes whose value changed since the last call (`published` remembers)."""
-    changed = [a for a in attributes if published.get(a.key.name) != a.value]
+def publish(attributes: list[SearchAttributeUpdate[Any]], details: str) -> None:
+    """Upsert the attributes whose value differs from the run's current one (the SDK keeps
+    those, from the start and every upsert since; a continued run starts with its
+    predecessor's)."""
+    current = workflow.info().typed_search_attributes
+    changed = [a for a in attributes if current.get(a.key) != a.value]
     if changed:
         workflow.upsert_search_attributes(changed)
-        published.update({a.key.name: a.value for a in changed})
     workflow.set_current_details(details)
 
 

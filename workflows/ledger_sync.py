@@ -2,8 +2,7 @@
 
 Called from the case's timer loop once the outbox is delivered and the search attributes
 published: when the case's row changed, or SLA events or delivered notifications wait to
-be written, one activity writes them all. Cases started before the ledger existed skip
-it (`workflow.patched`), so their histories still replay. Retries are unlimited: a
+be written, one local activity writes them all. Retries are unlimited: a
 ledger that is down holds the loop until it is back, and nothing is lost. What was
 written is remembered in memory only; a replay rebuilds it, and a continued run writes
 its row again, which the ledger takes as a no-op.
@@ -34,10 +33,6 @@ with workflow.unsafe.imports_passed_through():
 
 LEDGER_TIMEOUT = dt.timedelta(seconds=30)
 LEDGER_RETRIES = RetryPolicy(maximum_interval=dt.timedelta(minutes=5))
-# Cases started before the ledger existed replay without its activity calls.
-LEDGER_PATCH = "kpi-ledger"
-# Histories recorded before it wrote the ledger through a regular activity.
-LOCAL_WRITE_PATCH = "kpi-ledger-local"
 LOCAL_RETRY_THRESHOLD = dt.timedelta(seconds=5)
 
 
@@ -67,25 +62,16 @@ class LedgerSync:
         if record == self._written and not fresh and not self._delivered:
             return False
         entry = LedgerEntry(case=record, sla_events=fresh, notifications=self._delivered)
-        if workflow.patched(LEDGER_PATCH):
-            if workflow.patched(LOCAL_WRITE_PATCH):
-                # Local: a ledger write is quick and idempotent; a marker in history
-                # instead of an activity round trip halves what a milestone costs.
-                await workflow.execute_local_activity_method(
-                    LedgerActivities.record_case,
-                    entry,
-                    start_to_close_timeout=LEDGER_TIMEOUT,
-                    retry_policy=LEDGER_RETRIES,
-                    # Longer back-offs become durable timers: an outage survives a restart.
-                    local_retry_threshold=LOCAL_RETRY_THRESHOLD,
-                )
-            else:
-                await workflow.execute_activity_method(
-                    LedgerActivities.record_case,
-                    entry,
-                    start_to_close_timeout=LEDGER_TIMEOUT,
-                    retry_policy=LEDGER_RETRIES,
-                )
+        # Local: a ledger write is quick and idempotent; a marker in history instead of
+        # an activity round trip halves what a milestone costs.
+        await workflow.execute_local_activity_method(
+            LedgerActivities.record_case,
+            entry,
+            start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRIES,
+            # Longer back-offs become durable timers: an outage survives a restart.
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+        )
         self._written = record
         self._written_keys.update(e.key for e in fresh)
         self._delivered = []

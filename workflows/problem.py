@@ -46,6 +46,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import problem_view
 
+from workflows import effects
+
 Kind = ProblemEventKind
 
 
@@ -66,7 +68,6 @@ class ProblemWorkflow:
         self._target_version = input.target_version
         self._released_version = input.released_version
         self._dirty = False
-        self._published: dict[str, object] = {}
         if not self._events:
             # Here, not in run(): an update-with-start runs its update before run() begins.
             self._record(Kind.OPENED, self._opening.summary)
@@ -283,11 +284,7 @@ class ProblemWorkflow:
     def _publish(self) -> None:
         current = self.status()
         attributes = problem_view.search_attributes(current)
-        changed = [a for a in attributes if self._published.get(a.key.name) != a.value]
-        if changed:
-            workflow.upsert_search_attributes(changed)
-            self._published.update({a.key.name: a.value for a in changed})
-        workflow.set_current_details(problem_view.details(current))
+        effects.publish(attributes, problem_view.details(current))
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()

@@ -62,6 +62,9 @@ LONDON = ZoneInfo("Europe/London")
 TEST_KEYS = "histories-2026:fco94qbhSHxQNW+zXaD0ctp4H6OBhKf0MTTjZVfn0rk="
 TEST_KEYRING = Keyring.parse(TEST_KEYS)
 QUEUE, ENCRYPTED_QUEUE = "histories", "histories-encrypted"
+# Ten working days and then some, whatever the date: two weekends and Christmas's three
+# bank holidays fit in 21 days (16 did not, recording in December).
+TEN_WORKING_DAYS = dt.timedelta(days=21)
 
 
 def intake(reference: str, logged_at: dt.datetime, **overrides: Any) -> OpenCase:
@@ -157,7 +160,7 @@ async def case_timers(rec: Recorder) -> None:
     await rec.send(reference, [("acknowledge", Acknowledge(request_id="ack"))])
     await rec.env.sleep(dt.timedelta(hours=5))  # the 4-working-hour update falls due
     await rec.send(reference, [("offer_resolution", offer("o1", "advice"))])
-    await rec.env.sleep(dt.timedelta(days=16))  # 10 working days: Resolved for good
+    await rec.env.sleep(TEN_WORKING_DAYS)  # the window closes: Resolved for good
     await rec.finished(api.handle_for(rec.client, reference).result)
     rec.keep(api.workflow_id(reference))
 
@@ -282,7 +285,7 @@ async def school_data(rec: Recorder) -> None:
     ]
     for event, request in steps:
         await api_school.send_school(rec.client, reference, event, request)
-    await rec.env.sleep(dt.timedelta(days=15))  # ten working days: the CH share expires
+    await rec.env.sleep(TEN_WORKING_DAYS)  # the CH share expires
     await rec.send(reference, [("withdraw", Withdraw(request_id="wd", reason="done"))])
     await rec.finished(api.handle_for(rec.client, reference).result)
     rec.keep(api.workflow_id(reference))
