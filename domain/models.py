@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import IntEnum, StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -91,16 +91,36 @@ Urn = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="DfE URN: 6 digits
 NonBlank = Annotated[str, Field(min_length=1)]
 
 WIRE = ConfigDict(frozen=True, extra="forbid")
+# One set of field names per combination given, shared by the instances given it.
+_FIELDS_GIVEN: dict[frozenset[str], set[str]] = {}
 
 
-class Integrator(BaseModel):
+class Kept(BaseModel):
+    """A frozen model a workflow keeps for its whole life: the intake, the event log.
+
+    Pydantic gives every instance its own set of the field names it was given (2.2 KiB
+    for the intake's 23, a third of its memory; 0.7 KiB per event); instances given the
+    same fields share one here. Safe because they are frozen: pydantic changes that set
+    only on assignment, which a frozen model refuses, and `model_copy` copies it first.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        given = self.__pydantic_fields_set__
+        object.__setattr__(
+            self, "__pydantic_fields_set__", _FIELDS_GIVEN.setdefault(frozenset(given), given)
+        )
+
+
+class Integrator(Kept):
     model_config = WIRE
     id: NonBlank
     name: NonBlank
     support_agreement_expires: dt.date
 
 
-class Reporter(BaseModel):
+class Reporter(Kept):
     model_config = WIRE
     name: NonBlank
     email: EmailStr
@@ -108,13 +128,13 @@ class Reporter(BaseModel):
     role: ReporterRole = ReporterRole.INTEGRATOR
 
 
-class School(BaseModel):
+class School(Kept):
     model_config = WIRE
     urn: Urn
     name: NonBlank
 
 
-class OpenCase(BaseModel):
+class OpenCase(Kept):
     model_config = WIRE
 
     reference: Reference
@@ -258,10 +278,9 @@ class EventKind(StrEnum):
     PARTNER_ACCESS_EXPIRED = "partner_access_expired"
 
 
-class CaseEvent(BaseModel):
+class CaseEvent(Kept):
     """One line of the append-only event log every SLA clock is derived from."""
 
-    model_config = ConfigDict(frozen=True)
     kind: EventKind
     at: dt.datetime
     request_id: str | None = None
