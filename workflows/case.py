@@ -490,12 +490,10 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
             self._to_problem.pop(0)
 
     async def _sleep_until(self, due: dt.datetime | None) -> None:
-        timeout = (due - workflow.now()) if due else None
         # The view is keyed by the instant, so whatever wakes the case needs a new one:
         # a parked case keeps none (~2 KiB each).
         self._view_cache = None
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: self._dirty, timeout=timeout)
+        await effects.sleep_until(due, lambda: self._dirty)
 
     def _publish(self) -> None:
         view = self._view()
