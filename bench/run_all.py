@@ -52,6 +52,8 @@ def summary() -> list[list[object]]:
             f"{memory['kib_per_case']} vs {memory['kib_per_trivial']} = {memory['ratio']}x",
             "< 100 KiB, <= 2x",
         ],
+        ["worker KiB per parked case, run by run", str(memory["kib_per_case_runs"]), ""],
+        ["worker KiB an open case keeps per update", str(memory["kib_per_case_update"]), ""],
         [
             "worker KiB per parked case vs trivial, both unsandboxed",
             f"{memory['kib_per_case']} vs {memory['kib_per_trivial_unsandboxed']} "
