@@ -71,6 +71,12 @@ class CaseRecord(BaseModel):
     def is_open(self) -> bool:
         return self.state not in CLOSED
 
+    def same_figures(self, other: CaseRecord | None) -> bool:
+        """Only the revision differs: the events since changed no figure a report reads
+        (a note to the integrator, say), so they are no milestone; the next write carries
+        the revision."""
+        return other is not None and self.model_copy(update={"revision": other.revision}) == other
+
 
 class SlaEventRecord(BaseModel):
     model_config = _FROZEN

@@ -1,8 +1,8 @@
 """Keeps a case's rows in the KPI ledger in step with its event log.
 
 Called from the case's timer loop once the outbox is delivered and the search attributes
-published: when the case's row changed, or SLA events or delivered notifications wait to
-be written, one local activity writes them all. Retries are unlimited: a
+published: when a figure in the case's row changed, or SLA events or delivered
+notifications wait to be written, one local activity writes them all. Retries are unlimited: a
 ledger that is down holds the loop until it is back, and nothing is lost. What was
 written is remembered in memory only; a replay rebuilds it, and a continued run writes
 its row again, which the ledger takes as a no-op.
@@ -59,7 +59,7 @@ class LedgerSync:
         delivering the outbox) until it returns False, so nothing is left behind."""
         record = case_record(intake, state, events, policy, calendar)
         fresh = [e for e in sla_events(intake.reference, events) if e.key not in self._written_keys]
-        if record == self._written and not fresh and not self._delivered:
+        if record.same_figures(self._written) and not fresh and not self._delivered:
             return False
         entry = LedgerEntry(case=record, sla_events=fresh, notifications=self._delivered)
         # Local: a ledger write is quick and idempotent; a marker in history instead of

@@ -84,3 +84,24 @@ def test_timer_actions_become_sla_events_keyed_by_their_action_and_instant() -> 
     ]
     assert found[0].key == Due(mon(15), Action.RESPONSE_WARNING).key
     assert {e.priority for e in found} == {Priority.P3}
+
+
+def test_a_note_to_the_integrator_changes_no_figure_in_the_row() -> None:
+    case = intake(logged_at=mon(9))
+    before = case_record(case, "investigating", LOG[:4], POLICY, CALENDAR)
+    note = CaseEvent(kind=K.UPDATED, at=mon(11) + dt.timedelta(days=1), request_id="n1")
+
+    after = case_record(case, "investigating", [*LOG[:4], note], POLICY, CALENDAR)
+
+    assert after.revision == before.revision + 1
+    assert after.same_figures(before)
+
+
+def test_an_information_request_is_a_figure_in_the_row() -> None:
+    case = intake(logged_at=mon(9))
+    before = case_record(case, "investigating", LOG[:4], POLICY, CALENDAR)
+
+    after = case_record(case, "awaiting_information", LOG[:5], POLICY, CALENDAR)
+
+    assert not after.same_figures(before)
+    assert not after.same_figures(None)

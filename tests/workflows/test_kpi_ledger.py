@@ -22,7 +22,14 @@ from cli_parser import build_parser
 from cli_report import dispatch_report
 from config import Settings
 from domain.case_record import CaseRecord, LedgerEntry, case_record
-from domain.models import AcceptResolution, Acknowledge, OfferResolution, OpenCase, Priority
+from domain.models import (
+    AcceptResolution,
+    Acknowledge,
+    OfferResolution,
+    OpenCase,
+    PostUpdate,
+    Priority,
+)
 from domain.policy import SupportPolicy
 from tests.conftest import CALENDAR, move_clock_to, quiet_weekday_at
 from tests.factories import intake
@@ -182,3 +189,38 @@ async def test_a_ledger_that_is_down_holds_the_writes_until_it_is_back_and_loses
     assert len(attempts) >= 3 and written_while_down == []
     (row,) = rows_of(ledger, case.reference, monday)
     assert (row.state, row.revision) == ("investigating", 2)
+
+
+async def test_notes_to_the_integrator_are_no_milestones_and_the_next_write_carries_them(
+    env: WorkflowEnvironment,
+    client: Client,
+    task_queue: str,
+    ledger: Ledger,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
+    await move_clock_to(env, monday)
+    case = intake(logged_at=monday)
+    revisions_written: list[int] = []
+    record = ledger.record
+
+    def counted(entry: LedgerEntry) -> None:
+        if entry.case.reference == case.reference:
+            revisions_written.append(entry.case.revision)
+        record(entry)
+
+    monkeypatch.setattr(ledger, "record", counted)
+    await api.open_case(client, case, task_queue=task_queue)
+    await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
+    for note in ("reproduced", "found the failing batch", "fix in test"):
+        await send(
+            client, case.reference, "post_update", PostUpdate(request_id=request_id(), message=note)
+        )
+    offer = OfferResolution(request_id=request_id(), kind="advice", summary="re-run the sync")
+    await send(client, case.reference, "offer_resolution", offer)
+    await until(lambda: any(r.revision == 6 for r in rows_of(ledger, case.reference, monday)))
+
+    # Logged (1), acknowledged (2), three notes, offered (6): three writes, not six.
+    assert revisions_written == [1, 2, 6]
+    (row,) = rows_of(ledger, case.reference, monday)
+    assert (row.state, row.revision) == ("resolution_offered", 6)
