@@ -39,7 +39,7 @@ def rss_kib(pid: int) -> int:
 
 
 def open_cases(updates: int = 0) -> Callable[[Client, str, int], Awaitable[None]]:
-    """Open cases, then acknowledge each and post `updates - 1` updates to it."""
+    """Open cases; with `updates`, then acknowledge each and post `updates - 1` notes."""
 
     async def opener(client: Client, queue: str, n: int) -> None:
         gate, tag, now = asyncio.Semaphore(CONCURRENCY), run_tag(), dt.datetime.now(dt.UTC)
@@ -118,15 +118,10 @@ async def measure(n: int) -> dict[str, object]:
         address = env.client.service_client.config.target_host
         kib = {kind: await per_workflow(address, env.client, kind, n) for kind in OPENERS}
         # The headline figure: more runs, for its spread (each in a fresh worker).
-        cases = sorted(
-            [
-                kib["case"],
-                *[
-                    await per_workflow(address, env.client, "case", n)
-                    for _ in range(CASE_ROUNDS - 1)
-                ],
-            ]
-        )
+        cases = [kib["case"]]
+        for _ in range(CASE_ROUNDS - 1):
+            cases.append(await per_workflow(address, env.client, "case", n))
+    cases.sort()
     case, trivial, alike = statistics.median(cases), kib["trivial"], kib["trivial, unsandboxed"]
     updated_case = kib[f"case, {MORE_UPDATES} updates"]
     patched = kib[f"trivial, unsandboxed, {PATCHES} patches"]
