@@ -81,6 +81,31 @@ def rows_of(ledger: Ledger, reference: str, logged: dt.datetime) -> list[CaseRec
     return [r for r in ledger.cases(logged, logged + H) if r.reference == reference]
 
 
+async def logged_on_a_quiet_monday(env: WorkflowEnvironment) -> tuple[dt.datetime, OpenCase]:
+    monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
+    await move_clock_to(env, monday)
+    return monday, intake(logged_at=monday)
+
+
+class WatchedLedger:
+    """The ledger as one case's workflow sees it: every revision it sends is kept, and
+    while `down` each write fails as an outage would."""
+
+    def __init__(self, ledger: Ledger, monkeypatch: pytest.MonkeyPatch, reference: str) -> None:
+        self.revisions: list[int] = []
+        self.down = False
+        record = ledger.record
+
+        def watched(entry: LedgerEntry) -> None:
+            if entry.case.reference == reference:
+                self.revisions.append(entry.case.revision)
+                if self.down:
+                    raise OperationalError("INSERT INTO case_outcomes", {}, ConnectionError("down"))
+            record(entry)
+
+        monkeypatch.setattr(ledger, "record", watched)
+
+
 async def resolve(client: Client, reference: str) -> None:
     """Offer advice and accept it at once: the resolution clock stops at the offer."""
     offer = OfferResolution(request_id=request_id(), kind="advice", summary="fixed")
@@ -165,24 +190,15 @@ async def test_a_ledger_that_is_down_holds_the_writes_until_it_is_back_and_loses
     ledger: Ledger,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
-    await move_clock_to(env, monday)
-    case = intake(logged_at=monday)
-    attempts: list[int] = []
-    record = ledger.record
-
-    def down(entry: LedgerEntry) -> None:
-        if entry.case.reference == case.reference:
-            attempts.append(entry.case.revision)
-            raise OperationalError("INSERT INTO case_outcomes", {}, ConnectionError("down"))
-        record(entry)
-
-    monkeypatch.setattr(ledger, "record", down)
+    monday, case = await logged_on_a_quiet_monday(env)
+    watched = WatchedLedger(ledger, monkeypatch, case.reference)
+    watched.down = True
     await api.open_case(client, case, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
     await env.sleep(dt.timedelta(seconds=20))  # retries back off 1 s, 2 s, 4 s, ...
     written_while_down = rows_of(ledger, case.reference, monday)
-    monkeypatch.setattr(ledger, "record", record)
+    attempts = list(watched.revisions)
+    watched.down = False
     await env.sleep(dt.timedelta(minutes=6))  # the next retry, at most 5 minutes on
     await until(lambda: any(r.first_response_at for r in rows_of(ledger, case.reference, monday)))
 
@@ -198,18 +214,8 @@ async def test_notes_to_the_integrator_are_no_milestones_and_the_next_write_carr
     ledger: Ledger,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
-    await move_clock_to(env, monday)
-    case = intake(logged_at=monday)
-    revisions_written: list[int] = []
-    record = ledger.record
-
-    def counted(entry: LedgerEntry) -> None:
-        if entry.case.reference == case.reference:
-            revisions_written.append(entry.case.revision)
-        record(entry)
-
-    monkeypatch.setattr(ledger, "record", counted)
+    monday, case = await logged_on_a_quiet_monday(env)
+    watched = WatchedLedger(ledger, monkeypatch, case.reference)
     await api.open_case(client, case, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
     for note in ("reproduced", "found the failing batch", "fix in test"):
@@ -221,6 +227,6 @@ async def test_notes_to_the_integrator_are_no_milestones_and_the_next_write_carr
     await until(lambda: any(r.revision == 6 for r in rows_of(ledger, case.reference, monday)))
 
     # Logged (1), acknowledged (2), three notes, offered (6): three writes, not six.
-    assert revisions_written == [1, 2, 6]
+    assert watched.revisions == [1, 2, 6]
     (row,) = rows_of(ledger, case.reference, monday)
     assert (row.state, row.revision) == ("resolution_offered", 6)
