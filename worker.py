@@ -18,7 +18,8 @@ from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
-from config import TASK_QUEUE, Settings
+from sims_support.config import TASK_QUEUE, Settings
+from sims_support.runtime.connect import StartupError, one_line, run_worker
 from workflows.case import CaseWorkflow
 from workflows.change_request import ChangeRequestWorkflow
 from workflows.problem import ProblemWorkflow
@@ -80,14 +81,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dev", action="store_true", help="start the embedded Temporal dev server")
     args = parser.parse_args(argv)
-    from runtime import StartupError, one_line, run_worker
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     # Notifications go to the log when no webhook is set: show them.
     logging.getLogger("activities").setLevel(logging.INFO)
     try:
         settings = Settings()
-        asyncio.run(run_worker(settings, dev=args.dev))
+        asyncio.run(run_worker(settings, create_worker, dev=args.dev))
     except ValidationError as err:
         sys.exit(f"sims-worker: configuration: {one_line(err)}")
     except tomllib.TOMLDecodeError as err:

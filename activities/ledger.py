@@ -31,6 +31,7 @@ from activities.ledger_schema import (
     upsert_case,
 )
 from domain.case_record import CaseRecord, LedgerEntry, SlaEventRecord
+from domain.machines import CASE_CLOSED
 from domain.models import Priority
 
 
@@ -102,7 +103,7 @@ class Ledger:
         c = case_outcomes.c
         where: sa.ColumnElement[bool]
         if open_only:
-            where = c.state.not_in(("resolved", "withdrawn"))
+            where = c.state.not_in(sorted(CASE_CLOSED))
         else:
             where = sa.or_(
                 sa.and_(c.logged_at >= start, c.logged_at < end),

@@ -20,11 +20,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import Priority
 from domain.problem_links import (
-    LINK_CASE,
-    PROBLEM_WORKFLOW,
     LinkCase,
     ProblemInput,
-    problem_workflow_id,
 )
 from domain.problems import (
     OpenProblem,
@@ -32,6 +29,7 @@ from domain.problems import (
     closed_to_new_links,
 )
 from workflows import search
+from workflows.contract import LINK_CASE, PROBLEM_WORKFLOW, problem_workflow_id
 
 
 class LinkRequest(BaseModel):

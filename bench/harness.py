@@ -22,12 +22,12 @@ from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.setup import SetupActivities
 from bench.trivial import TRIVIAL_WORKFLOWS
-from cli_examples import example
-from config import find_binary
-from converter import data_converter
 from domain.calendar import WorkingCalendar
 from domain.models import OpenCase
 from domain.policy import SupportPolicy
+from sims_support.cli.examples import example
+from sims_support.config import find_binary
+from sims_support.runtime.converter import data_converter
 from worker import SANDBOX, WORKFLOWS
 from workflows import search
 

@@ -21,16 +21,16 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-import api
-import api_problems
-import cr_api
 from activities.problems import ProblemLinks
 from bench.harness import CALENDAR, bench_worker, run_tag, sample_case, table, write
-from config import find_binary
 from domain import change_requests as cr
 from domain import models as m
 from domain import problems as p
 from domain.calendar import WORKING_DAY
+from sims_support.client import cases as api
+from sims_support.client import change_requests as cr_api
+from sims_support.client import problems as api_problems
+from sims_support.config import find_binary
 from workflows import search
 
 LONDON = ZoneInfo("Europe/London")

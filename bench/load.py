@@ -29,10 +29,10 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-import api
 from bench.harness import dev_server, run_tag, sample_case, table, write
-from config import Settings
-from converter import data_converter
+from sims_support.client import cases as api
+from sims_support.config import Settings
+from sims_support.runtime.converter import data_converter
 from worker import activities_for, create_worker
 
 # Valid events, weighted as a desk sends them; fields filled in per request.

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-import api
 from bench.harness import dev_server, run_tag, sample_case, table, write
 from bench.trivial import ParkedWorkflow, PatchedParkedWorkflow, UnsandboxedParkedWorkflow
 from domain.models import Acknowledge, CaseRequest, PostUpdate
+from sims_support.client import cases as api
 
 CONCURRENCY = 50
 WARM_UP = 20

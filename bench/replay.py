@@ -17,7 +17,6 @@ import time
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-import api
 from bench.harness import (
     PRODUCTION_CONVERTER,
     bench_worker,
@@ -36,6 +35,7 @@ from domain.models import (
     Reopen,
     RequestInformation,
 )
+from sims_support.client import cases as api
 from worker import SANDBOX, WORKFLOWS
 
 

@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client
 
-import api
 from bench.harness import bench_worker, dev_server, run_tag, sample_case, table, write
 from bench.trivial import TrivialWorkflow, UnsandboxedTrivialWorkflow
 from domain.models import AcceptResolution, Acknowledge, OfferResolution
+from sims_support.client import cases as api
 
 CONCURRENCY = 50
 ROUNDS = 5

@@ -15,13 +15,14 @@ from pydantic import BaseModel, ConfigDict
 
 from domain import sla
 from domain.calendar import WorkingCalendar
+from domain.machines import CASE_CLOSED
 from domain.models import CaseEvent, CaseType, EventKind, OpenCase, Priority
 from domain.notifications import Notification
 from domain.policy import SupportPolicy
 
 # The resolution clock has stopped in these states: the offer standing is the end.
 CLOCK_STOPPED = frozenset({"resolution_offered", "resolved"})
-CLOSED = frozenset({"resolved", "withdrawn"})
+CLOSED = CASE_CLOSED
 
 
 class SlaEventKind(StrEnum):

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain import machines
 from domain.models import WIRE, AwareDatetime, CaseRequest, NonBlank, Reference
 
 # The machine's states, by the charter's stage number; the others are final.
@@ -22,8 +23,8 @@ STAGES = {
     "considered_for_future_release": 2,
     "planned_for_future_release": 3,
 }
-VOTING_STATES = frozenset({"published_for_consultation", "considered_for_future_release"})
-FINAL_STATES = frozenset({"delivered", "rejected", "duplicate"})
+VOTING_STATES = machines.VOTING_STATES
+FINAL_STATES = machines.CHANGE_REQUEST_CLOSED
 
 
 class OpenChangeRequest(BaseModel):

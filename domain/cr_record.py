@@ -25,28 +25,14 @@ from domain.change_requests import (
 )
 from domain.machines import ChangeRequestMachine, check_transition, transition
 from domain.models import CaseRequest
+from domain.refusals import (
+    InvalidDuplicate,
+    NotReady,
+    RaisedAtInFuture,
+    VotingClosed,
+)
 
 VOTES = ("vote", "unvote")
-
-
-class ChangeRequestRefused(Exception):
-    """A request the change request cannot take; the class name is the error's type."""
-
-
-class NotReady(ChangeRequestRefused):
-    pass
-
-
-class VotingClosed(ChangeRequestRefused):
-    pass
-
-
-class InvalidDuplicate(ChangeRequestRefused):
-    pass
-
-
-class RaisedAtInFuture(ChangeRequestRefused):
-    pass
 
 
 RAISED_AT_SKEW = dt.timedelta(minutes=5)

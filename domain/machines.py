@@ -14,17 +14,9 @@ import re
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
+from domain.refusals import InvalidTransition
 
-class InvalidTransition(Exception):
-    """The event is not allowed in the machine's current state."""
-
-    def __init__(self, machine: str, event: str, state: str, allowed: list[str]) -> None:
-        self.event, self.state, self.allowed = event, state, allowed
-        hint = ", ".join(allowed) if allowed else f"none: the {machine} is closed"
-        super().__init__(
-            f"{event} is not allowed while the {machine} is {state.replace('_', ' ')} "
-            f"(allowed now: {hint})"
-        )
+__all__ = ["InvalidTransition"]
 
 
 class CaseMachine(StateMachine):
@@ -92,6 +84,13 @@ class ChangeRequestMachine(StateMachine):
         | planned_for_future_release.to(rejected)
     )
     mark_duplicate = published_for_consultation.to(duplicate)
+    # Integrators vote while the request is open for votes (stages 1 and 2).
+    vote = published_for_consultation.to.itself(
+        internal=True
+    ) | considered_for_future_release.to.itself(internal=True)
+    unvote = published_for_consultation.to.itself(
+        internal=True
+    ) | considered_for_future_release.to.itself(internal=True)
 
 
 def allowed_events(machine_class: type[StateMachine], state: str) -> list[str]:
@@ -173,3 +172,18 @@ class ProblemMachine(StateMachine):
     # Scheduled again when the vehicle or the target version changes.
     schedule_fix = accepted_as_defect.to(fix_scheduled) | fix_scheduled.to.itself(internal=True)
     release_fix = fix_scheduled.to(fix_released)
+
+
+def final_states(machine_class: type[StateMachine]) -> frozenset[str]:
+    return frozenset(state.id for state in machine_class.states if state.final)
+
+
+def states_allowing(machine_class: type[StateMachine], event: str) -> frozenset[str]:
+    return frozenset(s.id for s in machine_class.states if event in _allowed(machine_class, s.id))
+
+
+# Every state set is derived from the machines, never typed out again.
+CASE_CLOSED = final_states(CaseMachine)
+PROBLEM_CLOSED = final_states(ProblemMachine)
+CHANGE_REQUEST_CLOSED = final_states(ChangeRequestMachine)
+VOTING_STATES = states_allowing(ChangeRequestMachine, "vote")

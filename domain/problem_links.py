@@ -20,20 +20,6 @@ from domain.problems import (
     ProblemScope,
 )
 
-# The message names cases and problems exchange, defined once for both workflows.
-LINK_CASE = "link_case"
-LINKED_CASE_CHANGED = "linked_case_changed"
-PROBLEM_NEWS = "problem_news"
-PROBLEM_WORKFLOW = "ProblemWorkflow"
-
-
-def problem_workflow_id(reference: str) -> str:
-    return f"problem-{reference}"
-
-
-def case_workflow_id(reference: str) -> str:
-    return f"case-{reference}"
-
 
 class LinkCase(BaseModel):
     """A case escalated to the problem (update-with-start from the case's activity)."""

@@ -16,6 +16,21 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.models import CaseRequest, NonBlank, ReporterRole
+from domain.refusals import (
+    AccessAlreadyDecided,
+    SchoolDataNotAllowed,
+    SchoolDataRefused,
+    UnknownAccessRequest,
+    UnknownDataRequest,
+)
+
+__all__ = [
+    "AccessAlreadyDecided",
+    "SchoolDataNotAllowed",
+    "SchoolDataRefused",
+    "UnknownAccessRequest",
+    "UnknownDataRequest",
+]
 
 # The European Economic Area: the EU's 27 members, plus Iceland, Liechtenstein and Norway.
 EEA = frozenset(
@@ -85,30 +100,6 @@ class RefusePartnerAccess(CaseRequest):
 
 
 # -- what a case remembers ----------------------------------------------------------------
-
-
-class SchoolDataRefused(ValueError):
-    """A request the charter's data rules refuse; `type` names it for callers."""
-
-    @property
-    def type(self) -> str:
-        return type(self).__name__
-
-
-class SchoolDataNotAllowed(SchoolDataRefused):
-    pass
-
-
-class UnknownDataRequest(SchoolDataRefused):
-    pass
-
-
-class UnknownAccessRequest(SchoolDataRefused):
-    pass
-
-
-class AccessAlreadyDecided(SchoolDataRefused):
-    pass
 
 
 class DataRequest(BaseModel):

@@ -17,11 +17,11 @@ from temporalio.worker import Worker
 from activities.ledger import Ledger, LedgerActivities
 from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
-from config import find_binary
-from converter import data_converter
 from domain.calendar import WorkingCalendar
 from domain.notifications import Notification
 from domain.policy import SupportPolicy
+from sims_support.config import find_binary
+from sims_support.runtime.converter import data_converter
 from tests.factories import LONDON
 from worker import create_worker
 from workflows import search

@@ -19,7 +19,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.setup import SetupActivities
     from domain import sla
     from domain.calendar import WorkingCalendar
-    from domain.machines import CaseMachine, InvalidTransition, check_transition, transition
+    from domain.machines import (
+        CASE_CLOSED,
+        CaseMachine,
+        InvalidTransition,
+        check_transition,
+        transition,
+    )
     from domain.models import (
         AcceptResolution,
         Acknowledge,
@@ -42,17 +48,20 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import NotificationKind
     from domain.priority import priority_for
     from domain.problem_links import (
-        LINKED_CASE_CHANGED,
-        PROBLEM_NEWS,
         LinkedCaseChanged,
         NewsKind,
         ProblemNews,
-        problem_workflow_id,
     )
     from domain.workflow_inputs import CaseInput, CaseSetup, SetupRequest, shared_setup
     from workflows import case_view
 
 from workflows import effects
+from workflows.contract import (
+    CASE_WORKFLOW,
+    LINKED_CASE_CHANGED,
+    PROBLEM_NEWS,
+    problem_workflow_id,
+)
 from workflows.ledger_sync import LedgerSync
 from workflows.school_data import SchoolDataUpdates
 
@@ -73,7 +82,9 @@ PROBLEM_FIXES = frozenset(
 )
 
 
-@workflow.defn(sandboxed=False)  # determinism is checked statically: see worker.py
+@workflow.defn(
+    name=CASE_WORKFLOW, sandboxed=False
+)  # determinism is checked statically: see worker.py
 class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expiry timer
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
@@ -108,7 +119,7 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
             await self._tell_problem()
             self._publish()
             await self._write_ledger()
-            if self._state in ("resolved", "withdrawn"):
+            if self._state in CASE_CLOSED:
                 break
             if self._should_continue_as_new():
                 await self._continue_as_new()
@@ -448,7 +459,7 @@ class CaseWorkflow(SchoolDataUpdates):  # school data: its updates and its expir
         assert self._setup is not None and self._calendar is not None
         policy, calendar = self._setup.policy, self._calendar
         while await self._ledger.sync(self._intake, self._state, self._events, policy, calendar):
-            if self._state not in ("resolved", "withdrawn") and self._should_continue_as_new():
+            if self._state not in CASE_CLOSED and self._should_continue_as_new():
                 return
             await self._deliver_outbox()
             await self._tell_problem()

@@ -29,20 +29,23 @@ with workflow.unsafe.imports_passed_through():
         Unvote,
         Vote,
     )
-    from domain.cr_record import ChangeRequestRecord, ChangeRequestRefused, voters
-    from domain.machines import InvalidTransition
+    from domain.cr_record import ChangeRequestRecord, voters
     from domain.models import CaseRequest
+    from domain.refusals import Refusal
     from domain.workflow_inputs import ChangeRequestInput, SetupRequest
     from workflows import cr_view
 
 from workflows import effects
+from workflows.contract import CHANGE_REQUEST_WORKFLOW, MERGE_VOTES, change_request_workflow_id
 
 
 def refusal(err: Exception, *, non_retryable: bool = False) -> ApplicationError:
     return ApplicationError(str(err), type=type(err).__name__, non_retryable=non_retryable)
 
 
-@workflow.defn(sandboxed=False)  # determinism is checked statically: see worker.py
+@workflow.defn(
+    name=CHANGE_REQUEST_WORKFLOW, sandboxed=False
+)  # determinism is checked statically: see worker.py
 class ChangeRequestWorkflow:
     @workflow.init
     def __init__(self, input: ChangeRequestInput) -> None:
@@ -69,7 +72,7 @@ class ChangeRequestWorkflow:
         if not self._cr.events:
             try:
                 self._cr.publish(workflow.now())
-            except ChangeRequestRefused as err:
+            except Refusal as err:
                 self._refusal = refusal(err, non_retryable=True)
                 raise self._refusal from None
         while True:
@@ -159,7 +162,7 @@ class ChangeRequestWorkflow:
     def _mark_duplicate_allowed(self, req: MarkDuplicate) -> None:
         self._check("mark_duplicate", req)
 
-    @workflow.signal
+    @workflow.signal(name=MERGE_VOTES)
     async def merge_votes(self, merge: MergeVotes) -> None:
         """A duplicate hands over its voters; a repeated hand-over changes nothing."""
         await workflow.wait_condition(lambda: bool(self._cr.events))
@@ -177,7 +180,7 @@ class ChangeRequestWorkflow:
     def _check(self, event: str, req: CaseRequest) -> None:
         try:
             self._cr.check(event, req)
-        except (ChangeRequestRefused, InvalidTransition) as err:
+        except Refusal as err:
             raise refusal(err) from None
 
     def _apply(self, event: str, req: CaseRequest) -> ChangeRequestStatus:
@@ -217,7 +220,7 @@ class ChangeRequestWorkflow:
         reference = self._cr.request.reference
         merge = MergeVotes(duplicate_reference=reference, integrator_ids=voters(self._cr.events))
         handle = workflow.get_external_workflow_handle_for(
-            ChangeRequestWorkflow.run, cr_view.workflow_id(original)
+            ChangeRequestWorkflow.run, change_request_workflow_id(original)
         )
         try:
             await handle.signal(ChangeRequestWorkflow.merge_votes, merge)

@@ -25,6 +25,7 @@ from domain.notifications import Notification, NotificationKind, notification
 from domain.policy import SupportPolicy
 from workflows import search
 from workflows.case_view import LONDON, london
+from workflows.contract import change_request_workflow_id
 
 ACTION_MESSAGES = {
     cr_schedule.CrAction.REVIEW_DUE: "a product-manager review is due",
@@ -33,10 +34,6 @@ ACTION_MESSAGES = {
     cr_schedule.CrAction.DELIVERY_DUE: "planned 12 months ago: delivery is due",
     cr_schedule.CrAction.DELIVERY_OVERDUE: "planned 18 months ago: delivery is overdue",
 }
-
-
-def workflow_id(reference: str) -> str:
-    return f"cr-{reference}"
 
 
 def static_summary(request: OpenChangeRequest) -> str:
@@ -113,7 +110,7 @@ def reminder(request: OpenChangeRequest, due: cr_schedule.Due, votes: int) -> No
         due=due.at,
         message=f"{request.reference} ({request.title}): {ACTION_MESSAGES[due.action]}; "
         f"{votes} vote{'' if votes == 1 else 's'} (due {london(due.at)})",
-        key=f"{workflow_id(request.reference)}:{due.key}",
+        key=f"{change_request_workflow_id(request.reference)}:{due.key}",
     )
 
 
@@ -127,5 +124,5 @@ def decided(request: OpenChangeRequest, event: CrEvent) -> Notification:
         at=event.at,
         message=f"{request.reference} ({request.title}) {event.kind.value.replace('_', ' ')} "
         f"by {event.by}: {event.detail}{named}",
-        key=f"{workflow_id(request.reference)}:{event.kind}:{event.request_id}",
+        key=f"{change_request_workflow_id(request.reference)}:{event.kind}:{event.request_id}",
     )

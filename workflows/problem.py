@@ -16,17 +16,12 @@ from temporalio.exceptions import ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from domain.machines import ProblemMachine, allowed_events, transition
     from domain.problem_links import (
-        LINK_CASE,
-        LINKED_CASE_CHANGED,
-        PROBLEM_NEWS,
-        PROBLEM_WORKFLOW,
         Delivery,
         LinkCase,
         LinkedCaseChanged,
         NewsKind,
         ProblemInput,
         ProblemNews,
-        case_workflow_id,
     )
     from domain.problems import (
         CLOSED_STATES,
@@ -47,6 +42,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows import problem_view
 
 from workflows import effects
+from workflows.contract import (
+    LINK_CASE,
+    LINKED_CASE_CHANGED,
+    PROBLEM_NEWS,
+    PROBLEM_WORKFLOW,
+    case_workflow_id,
+)
 
 Kind = ProblemEventKind
 

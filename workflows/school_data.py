@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import WorkingCalendar
+    from domain.machines import CASE_CLOSED
     from domain.models import CaseEvent, CaseRequest, EventKind, OpenCase, Priority
     from domain.school_data import (
         ApprovePartnerAccess,
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.workflow_inputs import CaseSetup
 
 T = TypeVar("T")
-CLOSED = ("resolved", "withdrawn")
+CLOSED = CASE_CLOSED
 
 
 class SchoolDataUpdates:

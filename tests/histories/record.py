@@ -23,13 +23,6 @@ from zoneinfo import ZoneInfo
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import api
-import api_problems
-import api_school
-import cr_api
-from codec import Keyring
-from config import Settings, find_binary
-from converter import data_converter
 from domain.change_requests import Decision, Deliver, OpenChangeRequest, Plan, Review, Vote
 from domain.models import (
     AcceptResolution,
@@ -53,6 +46,13 @@ from domain.school_data import (
     RequestPartnerAccess,
     RequestSchoolData,
 )
+from sims_support.client import cases as api
+from sims_support.client import change_requests as cr_api
+from sims_support.client import problems as api_problems
+from sims_support.client import school as api_school
+from sims_support.config import Settings, find_binary
+from sims_support.runtime.converter import data_converter
+from sims_support.security.codec import Keyring
 from tests.conftest import register_search_attributes
 from worker import create_worker
 

@@ -17,8 +17,8 @@ from typing import TypeVar
 
 import pytest
 
-from config import find_binary
-from devserver import DevServer, start_dev_server
+from sims_support.config import find_binary
+from sims_support.runtime.devserver import DevServer, start_dev_server
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")

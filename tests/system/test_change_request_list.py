@@ -9,8 +9,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-import cr_api
 from domain.change_requests import Decision, OpenChangeRequest, Vote
+from sims_support.client import change_requests as cr_api
 from tests.system.conftest import Sims, unique
 
 pytestmark = pytest.mark.timeout(120)

@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from cli_examples import example
 from domain.models import CaseStatus, ClockStatus, EventKind, Priority
+from sims_support.cli.examples import example
 from tests.system.conftest import Sims, free_port, poll, unique
 
 pytestmark = pytest.mark.timeout(120)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from devserver import DevServer, port_is_free
+from sims_support.runtime.devserver import DevServer, port_is_free
 from tests.system.conftest import Sims, free_port
 
 pytestmark = pytest.mark.timeout(120)

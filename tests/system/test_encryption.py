@@ -7,10 +7,10 @@ import json
 
 from temporalio.client import Client
 
-import api
-from cli_examples import REPORTER
-from codec import new_key
-from converter import data_converter
+from sims_support.cli.examples import REPORTER
+from sims_support.client import cases as api
+from sims_support.runtime.converter import data_converter
+from sims_support.security.codec import new_key
 from tests.system.conftest import Sims
 
 

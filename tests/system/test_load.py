@@ -12,9 +12,9 @@ import pytest
 from temporalio.client import Client
 
 from bench.load import run_load
-from config import Settings
-from converter import data_converter
-from devserver import DevServer
+from sims_support.config import Settings
+from sims_support.runtime.converter import data_converter
+from sims_support.runtime.devserver import DevServer
 from worker import activities_for, create_worker
 
 pytestmark = pytest.mark.timeout(120)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cli_report_html import render_html
 from domain.kpi_report import kpi_report
+from sims_support.reports.html import render_html
 from tests.kpi_data import CALENDAR, CASES, NOW, POLICY, WEEK
 
 

@@ -13,9 +13,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-import api
 from domain.models import Acknowledge, PostUpdate, Withdraw
 from domain.workflow_inputs import CaseInput
+from sims_support.client import cases as api
 from tests.factories import intake
 from tests.system.conftest import Sims, unique
 from workflows.case import CaseWorkflow

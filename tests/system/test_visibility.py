@@ -9,9 +9,9 @@ import json
 
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
-import api
-from config import Settings
-from runtime import connect
+from sims_support.client import cases as api
+from sims_support.config import Settings
+from sims_support.runtime.connect import connect
 from tests.system.conftest import Sims
 from workflows import search
 

@@ -15,7 +15,7 @@ STAGE_2 = "considered_for_future_release"
 STAGE_3 = "planned_for_future_release"
 STATES = [STAGE_1, STAGE_2, STAGE_3, "delivered", "rejected", "duplicate"]
 FINAL_STATES = ["delivered", "duplicate", "rejected"]
-EVENTS = ["review", "consider", "plan", "deliver", "reject", "mark_duplicate"]
+EVENTS = ["review", "consider", "plan", "deliver", "reject", "mark_duplicate", "vote", "unvote"]
 
 # (from state, event) -> to state. Nothing else is allowed.
 ALLOWED = {
@@ -28,6 +28,11 @@ ALLOWED = {
     (STAGE_2, "reject"): "rejected",
     (STAGE_3, "deliver"): "delivered",
     (STAGE_3, "reject"): "rejected",
+    # Votes are open in stages 1 and 2 only, and move nothing.
+    (STAGE_1, "vote"): STAGE_1,
+    (STAGE_1, "unvote"): STAGE_1,
+    (STAGE_2, "vote"): STAGE_2,
+    (STAGE_2, "unvote"): STAGE_2,
 }
 REFUSED = [(state, event) for state in STATES for event in EVENTS if (state, event) not in ALLOWED]
 
@@ -65,7 +70,7 @@ def test_delivering_before_planning_is_refused_and_says_what_is_allowed() -> Non
     with pytest.raises(InvalidTransition) as refused:
         check_transition(ChangeRequestMachine, STAGE_2, "deliver")
 
-    assert refused.value.allowed == ["review", "plan", "reject"]
+    assert refused.value.allowed == ["review", "plan", "reject", "vote", "unvote"]
 
 
 @pytest.mark.parametrize("state", FINAL_STATES)

@@ -6,10 +6,10 @@ import argparse
 
 import pytest
 
-from cli_cr import ACTIONS, add_cr_parser, check_input, read_request
-from cli_parser import Failure, Parser
-from cr_api import CR_EVENTS
 from domain.change_requests import Deliver, MarkDuplicate, Vote
+from sims_support.cli.change_request import ACTIONS, add_cr_parser, check_input, read_request
+from sims_support.cli.parser import Failure, Parser
+from sims_support.client.change_requests import CR_EVENTS
 
 
 def parse(*argv: str) -> argparse.Namespace:

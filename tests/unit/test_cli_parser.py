@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import api
-from cli_examples import EXAMPLES, example
-from cli_parser import (
+from domain.models import ChangePriority, EscalateToProblem, OpenCase, Priority
+from sims_support.cli.examples import EXAMPLES, example
+from sims_support.cli.parser import (
     BAD_INPUT,
     EVENTS,
     Failure,
@@ -22,7 +22,7 @@ from cli_parser import (
     read_reference,
     read_request,
 )
-from domain.models import ChangePriority, EscalateToProblem, OpenCase, Priority
+from sims_support.client import cases as api
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 

@@ -4,9 +4,15 @@ import argparse
 
 import pytest
 
-from cli_parser import BAD_INPUT, Failure, Parser
-from cli_problem import ACTIONS, add_problem_parser, read_opening, read_reference, read_request
 from domain.problems import AcceptAsDefect, ReleaseFix, ScheduleFix
+from sims_support.cli.parser import BAD_INPUT, Failure, Parser
+from sims_support.cli.problem import (
+    ACTIONS,
+    add_problem_parser,
+    read_opening,
+    read_reference,
+    read_request,
+)
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cli_render import CaseRow, london, render_rows, render_status, working_time
 from domain.models import (
     CaseEvent,
     CaseStatus,
@@ -14,6 +13,7 @@ from domain.models import (
     EventKind,
     Priority,
 )
+from sims_support.cli.render import CaseRow, london, render_rows, render_status, working_time
 
 UTC = dt.UTC
 

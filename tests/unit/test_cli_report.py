@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import starter
 from activities.ledger import Ledger
-from cli_parser import build_parser
-from cli_report import dispatch_report
-from config import Settings
 from domain.case_record import LedgerEntry
 from domain.models import Priority
+from sims_support.cli import main as starter
+from sims_support.cli.parser import build_parser
+from sims_support.cli.report import dispatch_report
+from sims_support.config import Settings
 from tests.kpi_data import CASES, NOW, case, mon
 from tests.ledger_db import ledger_url
 

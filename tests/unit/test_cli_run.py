@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
-import api
-from cli_parser import build_parser
-from starter import cases_query, failure_for, run
+from sims_support.cli.main import cases_query, failure_for, run
+from sims_support.cli.parser import build_parser
+from sims_support.client import cases as api
 
 
 @pytest.fixture(autouse=True)

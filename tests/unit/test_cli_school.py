@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from cli_parser import Failure, build_parser
-from cli_school import ACTIONS, read_request, render
 from domain.school_data import AccessState, DataRequest, PartnerAccess, SchoolData
+from sims_support.cli.parser import Failure, build_parser
+from sims_support.cli.school import ACTIONS, read_request, render
 
 AT = dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC)
 

@@ -12,11 +12,16 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from temporalio.client import TLSConfig
 
-import devserver
 import worker
-from config import Settings
-from devserver import StartupError, dev_server_command, port_is_free, start_dev_server
-from runtime import tls_config
+from sims_support.config import Settings
+from sims_support.runtime import devserver
+from sims_support.runtime.connect import tls_config
+from sims_support.runtime.devserver import (
+    StartupError,
+    dev_server_command,
+    port_is_free,
+    start_dev_server,
+)
 from workflows import search
 
 ROOT = Path(__file__).resolve().parents[2]

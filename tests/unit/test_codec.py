@@ -10,9 +10,16 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
 
-from codec import ENCODING, KEY_ID, CodecError, EncryptionCodec, Keyring, new_key
-from config import Settings
-from converter import StrictPayloadConverter, data_converter
+from sims_support.config import Settings
+from sims_support.runtime.converter import StrictPayloadConverter, data_converter
+from sims_support.security.codec import (
+    ENCODING,
+    KEY_ID,
+    CodecError,
+    EncryptionCodec,
+    Keyring,
+    new_key,
+)
 
 OLD, NEW = new_key("2025"), new_key("2026")
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from codec import ENCODING, EncryptionCodec, Keyring, new_key
-from codec_server import CodecServer, is_loopback, start_for_dev
-from config import Settings
-from devserver import dev_server_command
+from sims_support.config import Settings
+from sims_support.gateway.codec_server import CodecServer, is_loopback, start_for_dev
+from sims_support.runtime.devserver import dev_server_command
+from sims_support.security.codec import ENCODING, EncryptionCodec, Keyring, new_key
 from tests.system.conftest import free_port
 
 KEYRING = Keyring.parse(new_key("k1"))

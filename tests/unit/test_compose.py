@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from config import Settings
+from sims_support.config import Settings
 from workflows import search
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
-import cr_api
 from domain.change_requests import ChangeRequestStatus, Decision, OpenChangeRequest, Vote
 from domain.models import CaseRequest
+from sims_support.client import change_requests as cr_api
 from tests.factories import new_reference
 from tests.workflows.helpers import request_id
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-import api
 from domain.models import CaseRequest, CaseStatus
+from sims_support.client import cases as api
 from tests.factories import LONDON
 
 MONDAY, FRIDAY = 0, 4

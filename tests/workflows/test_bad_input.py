@@ -29,8 +29,8 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-import api
 from domain.models import Withdraw
+from sims_support.client import cases as api
 from tests.factories import intake
 from tests.workflows.helpers import request_id
 

@@ -7,7 +7,6 @@ import datetime as dt
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import api
 from domain.models import (
     Acknowledge,
     ChangePriority,
@@ -15,6 +14,7 @@ from domain.models import (
     ProvideInformation,
     RequestInformation,
 )
+from sims_support.client import cases as api
 from tests.conftest import Outbox, move_clock_to, quiet_weekday_at
 from tests.factories import LONDON, intake, p1_incident
 from tests.workflows.helpers import FRIDAY, MONDAY, clock, london, near, request_id, send, until

@@ -7,8 +7,8 @@ import datetime as dt
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import api
 from domain.models import Acknowledge, PostUpdate, ProvideInformation, RequestInformation
+from sims_support.client import cases as api
 from tests.conftest import Outbox, move_clock_to, quiet_weekday_at
 from tests.factories import intake
 from tests.workflows.helpers import MONDAY, near, request_id, send, until

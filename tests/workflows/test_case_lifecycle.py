@@ -8,7 +8,6 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import api
 from domain.models import (
     AcceptResolution,
     Acknowledge,
@@ -20,6 +19,7 @@ from domain.models import (
     RequestInformation,
     Withdraw,
 )
+from sims_support.client import cases as api
 from tests.conftest import Outbox, move_clock_to, quiet_weekday_at
 from tests.factories import intake
 from tests.workflows.helpers import MONDAY, accepted_updates, london, request_id, send

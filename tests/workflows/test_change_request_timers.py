@@ -9,9 +9,9 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import cr_api
 from domain.change_requests import Plan
 from domain.cr_schedule import add_months
+from sims_support.client import change_requests as cr_api
 from tests.conftest import Outbox, move_clock_to
 from tests.workflows.cr_helpers import (
     close_change_requests,

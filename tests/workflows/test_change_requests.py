@@ -8,7 +8,6 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import cr_api
 from domain.change_requests import (
     Decision,
     Deliver,
@@ -18,6 +17,7 @@ from domain.change_requests import (
     Review,
     Unvote,
 )
+from sims_support.client import change_requests as cr_api
 from tests.conftest import Outbox
 from tests.factories import new_reference
 from tests.workflows.cr_helpers import (

@@ -7,10 +7,10 @@ import argparse
 import pytest
 from temporalio.client import Client
 
-from cli_cr import add_cr_parser, run_cr_command
-from cli_cr_render import render_cr
-from cli_parser import Parser
 from domain.change_requests import ChangeRequestStatus
+from sims_support.cli.change_request import add_cr_parser, run_cr_command
+from sims_support.cli.change_request_render import render_cr
+from sims_support.cli.parser import Parser
 from tests.factories import new_reference
 from tests.workflows.cr_helpers import RAISED, close_change_requests
 

@@ -21,14 +21,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
-import api
 from activities.ledger import Ledger, LedgerActivities
 from activities.setup import SetupActivities
-from codec import Keyring, new_key
-from codec_server import CodecServer
-from converter import data_converter
 from domain.models import Acknowledge, OpenCase, RequestInformation, Withdraw
 from domain.policy import SupportPolicy
+from sims_support.client import cases as api
+from sims_support.gateway.codec_server import CodecServer
+from sims_support.runtime.converter import data_converter
+from sims_support.security.codec import Keyring, new_key
 from tests.conftest import CALENDAR, Outbox
 from tests.factories import intake
 from tests.workflows.helpers import request_id

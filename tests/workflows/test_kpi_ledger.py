@@ -16,11 +16,7 @@ from sqlalchemy.exc import OperationalError
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import api
 from activities.ledger import Ledger
-from cli_parser import build_parser
-from cli_report import dispatch_report
-from config import Settings
 from domain.case_record import CaseRecord, LedgerEntry, case_record
 from domain.models import (
     AcceptResolution,
@@ -31,6 +27,10 @@ from domain.models import (
     Priority,
 )
 from domain.policy import SupportPolicy
+from sims_support.cli.parser import build_parser
+from sims_support.cli.report import dispatch_report
+from sims_support.client import cases as api
+from sims_support.config import Settings
 from tests.conftest import CALENDAR, move_clock_to, quiet_weekday_at
 from tests.factories import intake
 from tests.workflows.helpers import MONDAY, request_id, send, until

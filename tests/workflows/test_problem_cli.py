@@ -5,9 +5,9 @@ import argparse
 import pytest
 from temporalio.client import Client
 
-import api
-from cli_parser import Parser
-from cli_problem import add_problem_parser, render_problem, run_problem_command
+from sims_support.cli.parser import Parser
+from sims_support.cli.problem import add_problem_parser, render_problem, run_problem_command
+from sims_support.client import cases as api
 from tests.factories import new_reference
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -11,8 +11,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import api
-import api_problems
 from domain.models import (
     Acknowledge,
     ChangePriority,
@@ -32,6 +30,8 @@ from domain.problems import (
     ScheduleFix,
     ScheduleReview,
 )
+from sims_support.client import cases as api
+from sims_support.client import problems as api_problems
 from tests.conftest import Outbox, move_clock_to, quiet_weekday_at
 from tests.factories import intake, new_reference, p1_incident
 from tests.workflows.helpers import MONDAY, clock, london, near, request_id, send, until

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from converter import data_converter
+from sims_support.runtime.converter import data_converter
 from tests.histories.drifted import DriftedCase, PatchedCase
 from tests.histories.record import TEST_KEYRING
 from worker import SANDBOX, WORKFLOWS

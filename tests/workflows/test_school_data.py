@@ -10,8 +10,6 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import api
-from api_school import school_data, send_school
 from domain.models import EventKind, Withdraw
 from domain.school_data import (
     AccessState,
@@ -22,6 +20,8 @@ from domain.school_data import (
     RequestSchoolData,
     SchoolData,
 )
+from sims_support.client import cases as api
+from sims_support.client.school import school_data, send_school
 from tests.conftest import move_clock_to, quiet_weekday_at
 from tests.factories import intake
 from tests.workflows.helpers import MONDAY, accepted_updates, request_id

@@ -15,10 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.setup import SetupActivities
-from api import handle_for, open_case
 from domain.models import OpenCase, Priority
 from domain.notifications import Notification, NotificationKind, Recipient
 from domain.policy import SupportPolicy
+from sims_support.client.cases import handle_for, open_case
 from tests.conftest import CALENDAR
 from tests.factories import p1_incident
 from tests.webhook import HANG_UP, SECRET, Attempt, Receiver, verifies

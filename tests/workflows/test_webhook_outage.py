@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import api
-from config import Settings
 from domain.models import Withdraw
 from domain.notifications import Notification
+from sims_support.client import cases as api
+from sims_support.config import Settings
 from tests.conftest import move_clock_to, quiet_weekday_at
 from tests.factories import p1_incident
 from tests.webhook import SECRET, Receiver

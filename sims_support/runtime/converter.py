@@ -32,7 +32,7 @@ from temporalio.converter import (
 )
 from temporalio.exceptions import ApplicationError
 
-from codec import EncryptionCodec, Keyring
+from sims_support.security.codec import EncryptionCodec, Keyring
 
 INVALID_INPUT = "InvalidInput"
 MAX_PROBLEMS = 5

@@ -16,9 +16,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-import api_school
-from cli_parser import Failure, bad_input
-from config import Settings
 from domain.models import CaseRequest
 from domain.school_data import (
     ApprovePartnerAccess,
@@ -28,7 +25,10 @@ from domain.school_data import (
     RequestSchoolData,
     SchoolData,
 )
-from runtime import connect, one_line
+from sims_support.cli.parser import Failure, bad_input
+from sims_support.client import school as api_school
+from sims_support.config import Settings
+from sims_support.runtime.connect import connect, one_line
 
 NO_WORKER = 1
 

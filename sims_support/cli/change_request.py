@@ -23,10 +23,6 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import Client
 
-import cr_api
-from cli_cr_render import render_cr, render_cr_rows
-from cli_parser import Failure, bad_input
-from config import Settings
 from domain.change_requests import (
     ChangeRequestStatus,
     Decision,
@@ -40,7 +36,11 @@ from domain.change_requests import (
 )
 from domain.machines import ChangeRequestMachine
 from domain.models import CaseRequest, Reference
-from runtime import connect, one_line
+from sims_support.cli.change_request_render import render_cr, render_cr_rows
+from sims_support.cli.parser import Failure, bad_input
+from sims_support.client import change_requests as cr_api
+from sims_support.config import Settings
+from sims_support.runtime.connect import connect, one_line
 
 NO_WORKER = 1  # starter's UNREACHABLE: nobody answered
 

@@ -51,7 +51,7 @@ class Keyring:
             if len(key) != KEY_BYTES:
                 raise CodecError(
                     f"codec_keys: key {key_id!r} has {len(key)} bytes; AES-256 needs "
-                    f"{KEY_BYTES} (make one with: python -m codec new-key)"
+                    f"{KEY_BYTES} (make one with: python -m sims_support.security.codec new-key)"
                 )
             if key_id in dict(keys):
                 raise CodecError(f"codec_keys: key id {key_id!r} is listed twice")

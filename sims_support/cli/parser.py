@@ -17,7 +17,6 @@ from typing import Any, NoReturn
 
 from pydantic import TypeAdapter, ValidationError
 
-from cli_examples import EXAMPLES, example
 from domain.machines import CaseMachine
 from domain.models import (
     AcceptResolution,
@@ -36,7 +35,8 @@ from domain.models import (
     ResolutionKind,
     Withdraw,
 )
-from runtime import one_line
+from sims_support.cli.examples import EXAMPLES, example
+from sims_support.runtime.connect import one_line
 
 BAD_INPUT = 2
 WAIT_SECONDS = 30.0
@@ -168,10 +168,10 @@ def build_parser(description: str | None = None) -> Parser:
     lister.add_argument("--limit", type=int, default=50)
 
     # Imported here: these modules import this one for `Failure` and `bad_input`.
-    from cli_cr import add_cr_parser
-    from cli_problem import add_problem_parser
-    from cli_report import add_report_parser
-    from cli_school import add_school_parser
+    from sims_support.cli.change_request import add_cr_parser
+    from sims_support.cli.problem import add_problem_parser
+    from sims_support.cli.report import add_report_parser
+    from sims_support.cli.school import add_school_parser
 
     add_problem_parser(commands, parents=[common])
     add_cr_parser(commands, parents=[common])

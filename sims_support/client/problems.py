@@ -13,16 +13,14 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import DEFAULT_TASK_QUEUE, CaseError, CaseRefused, NoSuchCase
-from domain.problem_links import (
-    ProblemInput,
-    problem_workflow_id,
-)
+from domain.problem_links import ProblemInput
 from domain.problems import (
     OpenProblem,
     ProblemRequest,
     ProblemStatus,
 )
+from sims_support.client.cases import DEFAULT_TASK_QUEUE, CaseError, CaseRefused, NoSuchCase
+from workflows.contract import problem_workflow_id
 from workflows.problem import ProblemWorkflow
 
 # The wire name of each decision on a problem, as the CLI and platform backends send it.

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from html import escape
 
-from cli_render import london, working_time
-from cli_report_render import heading, limit_label, misses, percent
 from domain.kpi import BucketAttainment, ResolutionAttainment
 from domain.kpi_report import KpiReport
+from sims_support.cli.render import london, working_time
+from sims_support.reports.text import heading, limit_label, misses, percent
 
 PANEL_W, PANEL_H, PLOT_H, TOP = 230, 250, 160, 40
 MET_COLOUR, MISSED_COLOUR, TARGET_COLOUR = "#2e7d32", "#c62828", "#111111"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from config import find_binary
+from sims_support.config import find_binary
 from workflows.search import cli_flags
 
 READY_TIMEOUT = 30.0

@@ -17,14 +17,23 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import DEFAULT_TASK_QUEUE, CaseError, CaseRefused, NoSuchCase, finished_result, refusal
 from domain.change_requests import ChangeRequestStatus, OpenChangeRequest
-from domain.cr_record import VOTES, VotingClosed, voting_closed
+from domain.cr_record import VOTES, voting_closed
 from domain.machines import ChangeRequestMachine, InvalidTransition, check_transition
 from domain.models import CaseRequest
+from domain.refusals import VotingClosed
+from sims_support.client.cases import (
+    DEFAULT_TASK_QUEUE,
+    CaseError,
+    CaseRefused,
+    NoSuchCase,
+    finished_result,
+    refusal,
+)
 from workflows import search
 from workflows.change_request import ChangeRequestInput, ChangeRequestWorkflow
-from workflows.cr_view import static_summary, workflow_id
+from workflows.contract import change_request_workflow_id as workflow_id
+from workflows.cr_view import static_summary
 
 # The wire name of each change-request event, as platform backends and the CLI send it.
 CR_EVENTS = (*VOTES, "review", "consider", "plan", "deliver", "reject", "mark_duplicate")

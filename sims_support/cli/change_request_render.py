@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cli_render import NONE, london, table, words
-from cr_api import ChangeRequestRow
 from domain.change_requests import ChangeRequestStatus
+from sims_support.cli.render import NONE, london, table, words
+from sims_support.client.change_requests import ChangeRequestRow
 
 
 def render_cr(status: ChangeRequestStatus) -> str:

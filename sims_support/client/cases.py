@@ -18,8 +18,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from config import TASK_QUEUE
 from domain.models import CaseOutcome, CaseRequest, CaseStatus, OpenCase
+from sims_support.config import TASK_QUEUE
 from workflows.case import CaseInput, CaseWorkflow
 
 DEFAULT_TASK_QUEUE = TASK_QUEUE

@@ -5,7 +5,7 @@ Temporal's remote codec protocol: `POST {endpoint}/decode` (and `/encode`) with
 present `Authorization: Bearer <SIMS_CODEC_TOKEN>`; browsers on `SIMS_CODEC_ORIGINS`
 may call it cross-origin (the UI's preflight included).
 
-    python -m codec_server [--host 127.0.0.1] [--port 8234]
+    python -m sims_support.gateway.codec_server [--host 127.0.0.1] [--port 8234]
     temporal workflow show -w case-REF --codec-endpoint http://localhost:8234 \\
         --codec-auth "Bearer $SIMS_CODEC_TOKEN"
 """
@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from codec import CodecError, Keyring, decrypt, encrypt
+from sims_support.security.codec import CodecError, Keyring, decrypt, encrypt
 
 if TYPE_CHECKING:
-    from config import Settings
+    from sims_support.config import Settings
 
 MAX_BODY = 8 * 1024 * 1024
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
@@ -179,7 +179,7 @@ def start_for_dev(settings: Settings) -> CodecServer | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from config import Settings
+    from sims_support.config import Settings
 
     settings = Settings()
     parser = argparse.ArgumentParser(description="the SIMS codec server for the Temporal UI")
@@ -188,7 +188,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     keyring = settings.keyring
     if keyring is None:
-        sys.exit("codec_server: set SIMS_CODEC_KEYS (python -m codec new-key makes one)")
+        sys.exit(
+            "codec_server: set SIMS_CODEC_KEYS "
+            "(python -m sims_support.security.codec new-key makes one)"
+        )
     token = settings.codec_token.get_secret_value() if settings.codec_token else None
     if token is None and not is_loopback(args.host):
         sys.exit(f"codec_server: set SIMS_CODEC_TOKEN before listening on {args.host}")

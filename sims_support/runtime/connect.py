@@ -15,12 +15,17 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from temporalio.client import Client, TLSConfig
+from temporalio.worker import Worker
 
-from config import Settings
-from converter import data_converter
-from devserver import DevServer, StartupError, start_dev_server
+from sims_support.config import Settings
+from sims_support.gateway.codec_server import start_for_dev
+from sims_support.runtime.converter import data_converter
+from sims_support.runtime.devserver import DevServer, StartupError, start_dev_server
 
 __all__ = ["StartupError", "Unreachable", "connect", "one_line", "run_worker", "tls_config"]
+
+
+WorkerFactory = Callable[..., Worker]
 
 
 class Unreachable(StartupError):
@@ -90,19 +95,20 @@ def _say(line: str) -> None:
 
 
 async def run_worker(
-    settings: Settings, *, dev: bool = False, say: Callable[[str], None] = _say
+    settings: Settings,
+    create_worker: WorkerFactory,
+    *,
+    dev: bool = False,
+    say: Callable[[str], None] = _say,
 ) -> None:
-    """Run the worker until Ctrl-C or SIGTERM; with `dev`, inside its own dev server."""
-    from worker import create_worker  # worker.main() imports this module when it runs
-
+    """Run the worker until Ctrl-C or SIGTERM; with `dev`, inside its own dev server.
+    `create_worker` is `worker.create_worker`: this package never imports the workflows."""
     # Read the policy and the calendar first: a bad policy file stops us before anything runs.
     _ = (settings.policy, settings.calendar)
     server: DevServer | None = None
     codec = None
     try:
         if dev:
-            from codec_server import start_for_dev
-
             codec = start_for_dev(settings)
             db_file = settings.data_dir / "temporal.db"
             endpoint = codec.url if codec else None

@@ -21,10 +21,6 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client
 
-import api_problems
-from cli_parser import Failure, bad_input
-from cli_render import NONE, london, table, words
-from config import Settings
 from domain.models import Reference
 from domain.problems import (
     AcceptAsDefect,
@@ -39,7 +35,11 @@ from domain.problems import (
     ScheduleFix,
     ScheduleReview,
 )
-from runtime import connect, one_line
+from sims_support.cli.parser import Failure, bad_input
+from sims_support.cli.render import NONE, london, table, words
+from sims_support.client import problems as api_problems
+from sims_support.config import Settings
+from sims_support.runtime.connect import connect, one_line
 
 NO_WORKER = 1  # starter's UNREACHABLE: nobody answered
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api import CaseError, CaseRefused, finished_result, handle_for, refusal
 from domain.models import CaseRequest
 from domain.school_data import SchoolData
+from sims_support.client.cases import CaseError, CaseRefused, finished_result, handle_for, refusal
 
 SCHOOL_EVENTS = (
     "request_school_data",

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cli_parser import BAD_INPUT, Failure, bad_input
-from config import Settings
 from domain.kpi import Period
 from domain.kpi_report import KpiReport, kpi_report
+from sims_support.cli.parser import BAD_INPUT, Failure, bad_input
+from sims_support.config import Settings
 
 LONDON = ZoneInfo("Europe/London")
 UNREACHABLE = 1  # starter's: the ledger could not be read
@@ -115,10 +115,10 @@ def render(report: KpiReport, form: str) -> str:
     if form == "json":
         return report.model_dump_json(indent=2)
     if form == "html":
-        from cli_report_html import render_html
+        from sims_support.reports.html import render_html
 
         return render_html(report)
-    from cli_report_render import render_report
+    from sims_support.reports.text import render_report
 
     return render_report(report)
 

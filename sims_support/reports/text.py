@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 
-from cli_render import NONE, london, table, working_time
 from domain.calendar import WORKING_DAY
 from domain.kpi import BucketAttainment, ResolutionAttainment
 from domain.kpi_report import KpiReport
+from sims_support.cli.render import NONE, london, table, working_time
 
 WIDTH = 100
 MET, MISSED = "✓", "✗"

@@ -15,9 +15,9 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from codec import Keyring
 from domain.calendar import SUBDIVISIONS, WorkingCalendar
 from domain.policy import SupportPolicy
+from sims_support.security.codec import Keyring
 
 
 def _weekdays(value: object) -> object:

@@ -1,0 +1,63 @@
+"""The names platform integrations and recorded histories rely on (DESIGN §1), written once.
+
+A leaf module: it imports only `domain`. Workflow types, update, query and signal names,
+workflow ids and the task queue are fixed for good; the update lists are derived from
+the machines, so an event added to a machine is an update here without another edit.
+"""
+
+from __future__ import annotations
+
+from domain.machines import CaseMachine, ChangeRequestMachine, ProblemMachine
+
+TASK_QUEUE = "sims-support"
+
+# Workflow types (set as `name=` on each `@workflow.defn`).
+CASE_WORKFLOW = "CaseWorkflow"
+PROBLEM_WORKFLOW = "ProblemWorkflow"
+CHANGE_REQUEST_WORKFLOW = "ChangeRequestWorkflow"
+
+# Updates, queries and signals every lifecycle, or one of them, answers.
+OPENED = "opened"
+STATUS = "status"
+SCHOOL_DATA = "school_data"
+LINK_CASE = "link_case"
+LINKED_CASE_CHANGED = "linked_case_changed"
+PROBLEM_NEWS = "problem_news"
+MERGE_VOTES = "merge_votes"
+
+# Machine events the workflow takes itself (timers, problem news), never a caller.
+CASE_INTERNAL = frozenset({"resume_investigation", "resolve"})
+PROBLEM_INTERNAL = frozenset({LINK_CASE})
+
+# What callers may send, as Updates, in the machines' order.
+CASE_EVENTS = tuple(e.id for e in CaseMachine.events if e.id not in CASE_INTERNAL)
+PROBLEM_EVENTS = tuple(e.id for e in ProblemMachine.events if e.id not in PROBLEM_INTERNAL)
+CHANGE_REQUEST_EVENTS = tuple(e.id for e in ChangeRequestMachine.events)
+VOTES = ("vote", "unvote")
+# The school-data rules (DESIGN §8) are updates on the case, outside its machine.
+SCHOOL_EVENTS = (
+    "request_school_data",
+    "record_data_transfer",
+    "request_partner_access",
+    "approve_partner_access",
+    "refuse_partner_access",
+)
+
+
+def case_workflow_id(reference: str) -> str:
+    return f"case-{reference}"
+
+
+def problem_workflow_id(reference: str) -> str:
+    return f"problem-{reference}"
+
+
+def change_request_workflow_id(reference: str) -> str:
+    return f"cr-{reference}"
+
+
+WORKFLOW_ID_PREFIXES = {
+    CASE_WORKFLOW: "case-",
+    PROBLEM_WORKFLOW: "problem-",
+    CHANGE_REQUEST_WORKFLOW: "cr-",
+}
