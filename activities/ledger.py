@@ -30,7 +30,7 @@ from activities.ledger_schema import (
     sla_events,
     upsert_case,
 )
-from domain.case_record import CaseRecord, LedgerEntry, SlaEventRecord
+from domain.kpi_ledger import CaseRow, LedgerEntry, SlaEventRecord
 from domain.machines import CASE_CLOSED
 from domain.models import Priority
 
@@ -97,7 +97,7 @@ class Ledger:
         *,
         integrator: str | None = None,
         open_only: bool = False,
-    ) -> list[CaseRecord]:
+    ) -> list[CaseRow]:
         """Cases logged in [start, end), or whose first response fell due then; with
         `open_only`, every case still open whenever it was logged."""
         c = case_outcomes.c
@@ -191,19 +191,19 @@ def _names(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _case_row(case: CaseRecord) -> dict[str, Any]:
+def _case_row(case: CaseRow) -> dict[str, Any]:
     row = _names(case.model_dump(mode="python"))
     for name in ("response", "resolution", "paused"):
         row[f"{name}_working_seconds"] = row.pop(f"{name}_working_time")
     return row
 
 
-def _case_from(row: Mapping[Any, Any]) -> CaseRecord:
+def _case_from(row: Mapping[Any, Any]) -> CaseRow:
     data = dict(row)
     for name in ("response", "resolution", "paused"):
         data[f"{name}_working_time"] = data.pop(f"{name}_working_seconds")
     data["priority"] = Priority[data["priority"]]
-    return CaseRecord.model_validate(data)
+    return CaseRow.model_validate(data)
 
 
 class LedgerActivities:

@@ -20,7 +20,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, PlainSerializer, computed_field
 
 from domain.calendar import WorkingCalendar
-from domain.case_record import CaseRecord, SlaEventKind, SlaEventRecord
+from domain.kpi_ledger import CaseRow, SlaEventKind, SlaEventRecord
 from domain.models import Priority
 from domain.policy import SupportPolicy
 
@@ -89,7 +89,7 @@ class ResponseAttainment(Share):
     target: dt.timedelta
 
 
-def resolution_time(case: CaseRecord, calendar: WorkingCalendar, now: dt.datetime) -> dt.timedelta:
+def resolution_time(case: CaseRow, calendar: WorkingCalendar, now: dt.datetime) -> dt.timedelta:
     """The working time on the resolution clock: final once it stopped, else as of `now`."""
     if case.resolution_working_time is not None:
         return case.resolution_working_time
@@ -101,7 +101,7 @@ def resolution_time(case: CaseRecord, calendar: WorkingCalendar, now: dt.datetim
 
 
 def resolution_attainment(
-    cases: Iterable[CaseRecord],
+    cases: Iterable[CaseRow],
     policy: SupportPolicy,
     calendar: WorkingCalendar,
     period: Period,
@@ -116,7 +116,7 @@ def resolution_attainment(
 
 def _resolution_for(
     priority: Priority,
-    cases: Sequence[CaseRecord],
+    cases: Sequence[CaseRow],
     policy: SupportPolicy,
     calendar: WorkingCalendar,
     now: dt.datetime,
@@ -146,7 +146,7 @@ def _resolution_for(
 
 
 def response_attainment(
-    cases: Iterable[CaseRecord], policy: SupportPolicy, period: Period, now: dt.datetime
+    cases: Iterable[CaseRow], policy: SupportPolicy, period: Period, now: dt.datetime
 ) -> list[ResponseAttainment]:
     met: dict[Priority, list[str]] = {p: [] for p in Priority}
     missed: dict[Priority, list[str]] = {p: [] for p in Priority}

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from domain.calendar import WorkingCalendar
-from domain.case_record import CLOCK_STOPPED, CaseRecord, SlaEventRecord
 from domain.kpi import (
     Period,
     PriorityName,
@@ -20,6 +19,7 @@ from domain.kpi import (
     response_attainment,
     sla_event_counts,
 )
+from domain.kpi_ledger import CLOCK_STOPPED, CaseRow, SlaEventRecord
 from domain.policy import SupportPolicy
 
 _FROZEN = ConfigDict(frozen=True)
@@ -39,7 +39,7 @@ class AtRisk(BaseModel):
 
 
 def at_risk(
-    cases: Iterable[CaseRecord],
+    cases: Iterable[CaseRow],
     policy: SupportPolicy,
     calendar: WorkingCalendar,
     now: dt.datetime,
@@ -91,7 +91,7 @@ class KpiReport(BaseModel):
 
 
 def kpi_report(
-    cases: Sequence[CaseRecord],
+    cases: Sequence[CaseRow],
     events: Iterable[SlaEventRecord],
     policy: SupportPolicy,
     calendar: WorkingCalendar,
@@ -99,7 +99,7 @@ def kpi_report(
     now: dt.datetime,
     *,
     integrator: str | None = None,
-    open_cases: Iterable[CaseRecord] = (),
+    open_cases: Iterable[CaseRow] = (),
     at_risk_within: dt.timedelta | None = None,
 ) -> KpiReport:
     logged = [c for c in cases if period.holds(c.logged_at)]

@@ -11,8 +11,8 @@ import datetime as dt
 from typing import Any
 
 from domain.calendar import WorkingCalendar
-from domain.case_record import CaseRecord
 from domain.kpi import Period
+from domain.kpi_ledger import CaseRow
 from domain.models import CaseType, Priority
 from domain.policy import SupportPolicy
 from tests.factories import LONDON
@@ -33,7 +33,7 @@ WEEK_LONG = dt.timedelta(days=7)
 WEEK = Period(start=mon(0), end=mon(0) + dt.timedelta(days=5))
 
 
-def case(reference: str, priority: Priority, **fields: Any) -> CaseRecord:
+def case(reference: str, priority: Priority, **fields: Any) -> CaseRow:
     """Resolved when given `resolved` (its working time); open ("investigating") otherwise."""
     resolved = fields.pop("resolved", None)
     values: dict[str, Any] = {
@@ -56,7 +56,7 @@ def case(reference: str, priority: Priority, **fields: Any) -> CaseRecord:
         "revision": 3,
     }
     values.update(fields)
-    return CaseRecord.model_validate(values)
+    return CaseRow.model_validate(values)
 
 
 CASES = [

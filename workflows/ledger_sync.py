@@ -20,11 +20,11 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.ledger import LedgerActivities
     from domain.calendar import WorkingCalendar
-    from domain.case_record import (
-        CaseRecord,
+    from domain.kpi_ledger import (
+        CaseRow,
         LedgerEntry,
         NotificationRecord,
-        case_record,
+        case_row,
         sla_events,
     )
     from domain.models import CaseEvent, OpenCase
@@ -38,7 +38,7 @@ LOCAL_RETRY_THRESHOLD = dt.timedelta(seconds=5)
 
 class LedgerSync:
     def __init__(self) -> None:
-        self._written: CaseRecord | None = None
+        self._written: CaseRow | None = None
         self._written_keys: set[str] = set()
         self._delivered: list[NotificationRecord] = []
 
@@ -57,7 +57,7 @@ class LedgerSync:
 
         The write awaits an activity, and updates may land meanwhile: call again (after
         delivering the outbox) until it returns False, so nothing is left behind."""
-        record = case_record(intake, state, events, policy, calendar)
+        record = case_row(intake, state, events, policy, calendar)
         fresh = [e for e in sla_events(intake.reference, events) if e.key not in self._written_keys]
         if record.same_figures(self._written) and not fresh and not self._delivered:
             return False

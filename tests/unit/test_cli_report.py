@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from activities.ledger import Ledger
-from domain.case_record import LedgerEntry
+from domain.kpi_ledger import LedgerEntry
 from domain.models import Priority
 from sims_support.cli import main as starter
 from sims_support.cli.parser import build_parser

@@ -10,7 +10,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.ledger import Ledger, LedgerActivities, LedgerSchemaMismatch
 from activities.ledger_schema import SCHEMA_VERSION, schema_version
-from domain.case_record import LedgerEntry, NotificationRecord, SlaEventKind, SlaEventRecord
+from domain.kpi_ledger import LedgerEntry, NotificationRecord, SlaEventKind, SlaEventRecord
 from domain.models import Priority
 from domain.sla import Action, Due
 from tests.kpi_data import CASES, WEEK, case, mon

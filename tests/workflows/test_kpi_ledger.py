@@ -17,7 +17,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.ledger import Ledger
-from domain.case_record import CaseRecord, LedgerEntry, case_record
+from domain.kpi_ledger import CaseRow, LedgerEntry, case_row
 from domain.models import (
     AcceptResolution,
     Acknowledge,
@@ -77,7 +77,7 @@ SLA_EVENTS = {
 }
 
 
-def rows_of(ledger: Ledger, reference: str, logged: dt.datetime) -> list[CaseRecord]:
+def rows_of(ledger: Ledger, reference: str, logged: dt.datetime) -> list[CaseRow]:
     return [r for r in ledger.cases(logged, logged + H) if r.reference == reference]
 
 
@@ -178,7 +178,7 @@ async def test_a_cases_ledger_row_is_derived_from_its_event_log(
     status = await api.case_status(client, case.reference)
     (row,) = [r for r in ledger.cases(monday, monday + H) if r.reference == case.reference]
 
-    assert row == case_record(case, "resolved", status.timeline, SupportPolicy(), CALENDAR)
+    assert row == case_row(case, "resolved", status.timeline, SupportPolicy(), CALENDAR)
     assert row.resolution_working_time is not None
     assert abs(row.resolution_working_time - 2 * H) < dt.timedelta(seconds=5)
 

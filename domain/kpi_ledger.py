@@ -44,7 +44,7 @@ SLA_EVENT_KINDS = {
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-class CaseRecord(BaseModel):
+class CaseRow(BaseModel):
     """One row per case, rewritten at each milestone; `revision` only ever grows."""
 
     model_config = _FROZEN
@@ -72,7 +72,7 @@ class CaseRecord(BaseModel):
     def is_open(self) -> bool:
         return self.state not in CLOSED
 
-    def same_figures(self, other: CaseRecord | None) -> bool:
+    def same_figures(self, other: CaseRow | None) -> bool:
         """Only the revision differs: the events since changed no figure a report reads
         (a note to the integrator, say), so they are no milestone; the next write carries
         the revision."""
@@ -117,18 +117,18 @@ class LedgerEntry(BaseModel):
     """One write: the case's row, and the SLA events and notifications not yet written."""
 
     model_config = _FROZEN
-    case: CaseRecord
+    case: CaseRow
     sla_events: list[SlaEventRecord] = []
     notifications: list[NotificationRecord] = []
 
 
-def case_record(
+def case_row(
     intake: OpenCase,
     state: str,
     events: list[CaseEvent],
     policy: SupportPolicy,
     calendar: WorkingCalendar,
-) -> CaseRecord:
+) -> CaseRow:
     # Evaluated at the log's last instant, not at `now`: the row is a function of the log.
     last = max(e.at for e in events)
     view = sla.evaluate(events, state, intake.case_type, policy, calendar, last)
@@ -139,7 +139,7 @@ def case_record(
     ended = [(a, b) for a, b in spans if b is not None]
     still_paused = [a for a, b in spans if b is None]
     closing = [e for e in events if e.kind in sla.CLOSINGS]
-    return CaseRecord(
+    return CaseRow(
         reference=intake.reference,
         case_type=intake.case_type,
         priority=sla.current_priority(events),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from domain.calendar import WorkingCalendar
-from domain.case_record import SlaEventKind, case_record, sla_events
+from domain.kpi_ledger import SlaEventKind, case_row, sla_events
 from domain.models import CaseEvent, EventKind, Priority
 from domain.policy import SupportPolicy
 from domain.sla import Action, Due
@@ -42,7 +42,7 @@ LOG = [
 def test_a_standing_offer_records_the_resolution_time_less_the_pause() -> None:
     case = intake(logged_at=mon(9))
 
-    record = case_record(case, "resolution_offered", LOG, POLICY, CALENDAR)
+    record = case_row(case, "resolution_offered", LOG, POLICY, CALENDAR)
 
     assert record.priority is Priority.P3
     assert record.response_due == mon(17)
@@ -58,7 +58,7 @@ def test_a_standing_offer_records_the_resolution_time_less_the_pause() -> None:
 def test_a_running_clock_records_no_resolution_time_and_an_open_pause_its_start() -> None:
     case = intake(logged_at=mon(9))
 
-    record = case_record(case, "awaiting_information", LOG[:5], POLICY, CALENDAR)
+    record = case_row(case, "awaiting_information", LOG[:5], POLICY, CALENDAR)
 
     assert record.resolution_working_time is None
     assert record.paused_since == mon(9) + dt.timedelta(days=1)
@@ -69,7 +69,7 @@ def test_an_accepted_offer_closes_the_case_at_acceptance() -> None:
     accepted = mon(15) + dt.timedelta(days=1)
     log = [*LOG, CaseEvent(kind=K.ACCEPTED, at=accepted, request_id="r5")]
 
-    record = case_record(intake(logged_at=mon(9)), "resolved", log, POLICY, CALENDAR)
+    record = case_row(intake(logged_at=mon(9)), "resolved", log, POLICY, CALENDAR)
 
     assert record.closed_at == accepted
     assert record.resolution_working_time == 10.5 * H
@@ -88,10 +88,10 @@ def test_timer_actions_become_sla_events_keyed_by_their_action_and_instant() -> 
 
 def test_a_note_to_the_integrator_changes_no_figure_in_the_row() -> None:
     case = intake(logged_at=mon(9))
-    before = case_record(case, "investigating", LOG[:4], POLICY, CALENDAR)
+    before = case_row(case, "investigating", LOG[:4], POLICY, CALENDAR)
     note = CaseEvent(kind=K.UPDATED, at=mon(11) + dt.timedelta(days=1), request_id="n1")
 
-    after = case_record(case, "investigating", [*LOG[:4], note], POLICY, CALENDAR)
+    after = case_row(case, "investigating", [*LOG[:4], note], POLICY, CALENDAR)
 
     assert after.revision == before.revision + 1
     assert after.same_figures(before)
@@ -99,9 +99,9 @@ def test_a_note_to_the_integrator_changes_no_figure_in_the_row() -> None:
 
 def test_an_information_request_is_a_figure_in_the_row() -> None:
     case = intake(logged_at=mon(9))
-    before = case_record(case, "investigating", LOG[:4], POLICY, CALENDAR)
+    before = case_row(case, "investigating", LOG[:4], POLICY, CALENDAR)
 
-    after = case_record(case, "awaiting_information", LOG[:5], POLICY, CALENDAR)
+    after = case_row(case, "awaiting_information", LOG[:5], POLICY, CALENDAR)
 
     assert not after.same_figures(before)
     assert not after.same_figures(None)
