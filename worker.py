@@ -18,23 +18,24 @@ from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
-from sims_support.config import TASK_QUEUE, Settings
+from sims_support.config import Settings
 from sims_support.runtime.connect import StartupError, one_line, run_worker
 from workflows.case import CaseWorkflow
 from workflows.change_request import ChangeRequestWorkflow
+from workflows.contract import TASK_QUEUE
 from workflows.problem import ProblemWorkflow
 
 WORKFLOWS: Sequence[type] = (CaseWorkflow, ProblemWorkflow, ChangeRequestWorkflow)
 
-# Our workflows run outside the sandbox (`workflow.defn(sandboxed=False)`). The sandbox
-# re-imports every module it is not told to pass through for each workflow run (~140 KiB
-# and most of a case's start-up), and routes every payload of every activation through
-# itself (a fifth of a case's worker CPU): bench/README.md has the figures. What it
-# guards against, a workflow module reading the clock, randomness, the environment or
-# files, tests/unit/test_workflow_determinism.py refuses statically, and the replay
-# tests catch any change of behaviour against recorded histories. Workflows that keep
-# the sandbox (the benchmarks' trivial ones, the replay tests' edited copies) get it
-# with our modules and their third-party imports passed through, loaded once a worker.
+# Our workflows run outside the sandbox (`workflow.defn(sandboxed=False)`): the sandbox
+# re-imports every module it is not told to pass through for each workflow run, and
+# routes every payload of every activation through itself (bench/README.md has what that
+# cost). What it guards against, a workflow module reading the clock, randomness, the
+# environment or files, tests/unit/test_workflow_determinism.py refuses statically, and
+# the replay tests catch any change of behaviour against recorded histories. Workflows
+# that keep the sandbox (the benchmarks' trivial ones, the replay tests' edited copies)
+# get it with our modules and their third-party imports passed through, loaded once a
+# worker.
 PASSTHROUGH = (
     "domain",
     "activities",

@@ -1,9 +1,9 @@
 """The lifecycles of the charter as explicit state machines (DESIGN §5-§7).
 
-Machines declare states and transitions only. The workflow owns the machine, restores
-it with `start_value=` and sends events; the rules that decide *whether* an event makes
-sense for the business (a valid reason, the window still open) live in the workflow's
-validators and in `domain/sla.py`.
+Machines declare states and transitions only. A lifecycle's record keeps the state id as
+data and asks the machine class what is allowed and where an event leads; the rules that
+decide *whether* an event makes sense for the business (a valid reason, the window still
+open) live in the records (`domain/*_record.py`) and in `domain/sla.py`.
 """
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ def transition(machine_class: type[StateMachine], state: str, event: str) -> str
 
 
 # The machines have no guards and no actions: what one allows, and where it goes, depends
-# on its state and the event alone. The machine answers each question once per process:
-# building one three times per update was a tenth of a case's worker CPU (bench/README.md).
+# on its state and the event alone, so each answer is computed once per process instead
+# of building a machine for every question an update asks.
 @functools.cache
 def _allowed(machine_class: type[StateMachine], state: str) -> tuple[str, ...]:
     _assert_unguarded(machine_class)

@@ -1,78 +1,39 @@
-"""The vocabulary of the charter and the wire models platform backends send (DESIGN §5)."""
+"""The intake and the wire models platform backends send (DESIGN §5); the enums live in
+`domain.vocabulary` and are re-exported here."""
 
 from __future__ import annotations
 
 import datetime as dt
-from enum import IntEnum, StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from domain.priority import priority_for
+from domain.vocabulary import (
+    CaseType,
+    Channel,
+    ClockStatus,
+    Environment,
+    EventKind,
+    Impact,
+    Priority,
+    ReporterRole,
+    ResolutionKind,
+    Urgency,
+)
 
-class CaseType(StrEnum):
-    INCIDENT = "incident"
-    ENQUIRY = "enquiry"
-    SERVICE_REQUEST = "service_request"
-    PROBLEM = "problem"
-    CHANGE_REQUEST = "change_request"
-
-
-class Priority(IntEnum):
-    P1 = 1
-    P2 = 2
-    P3 = 3
-    P4 = 4
-
-    @property
-    def label(self) -> str:
-        return self.name
-
-
-class Impact(IntEnum):
-    CRITICAL = 1
-    MAJOR = 2
-    MODERATE = 3
-    MINOR = 4
-
-
-class Urgency(IntEnum):
-    CRITICALLY_TIME_SENSITIVE = 1
-    HIGH_VOLUME = 2
-    NOT_TIME_SENSITIVE = 3
-
-
-class Channel(StrEnum):
-    PORTAL = "portal"
-    EMAIL = "email"
-    PHONE = "phone"
-
-
-class Environment(StrEnum):
-    LIVE = "live"
-    TEST = "test"
-    PROJECT = "project"
-    TRAIN = "train"
-
-
-class ReporterRole(StrEnum):
-    INTEGRATOR = "integrator"
-    SCHOOL_SUPPORT_UNIT = "school_support_unit"
-
-
-class ResolutionKind(StrEnum):
-    ADVICE = "advice"
-    WORKAROUND = "workaround"
-    UPGRADE = "upgrade"
-    SCRIPT = "script"
-    HOTFIX = "hotfix"
-    SERVICE_PACK = "service_pack"
-    MAIN_RELEASE = "main_release"
-
-
-class ClockStatus(StrEnum):
-    PENDING = "pending"
-    MET = "met"
-    BREACHED = "breached"
+__all__ = [
+    "CaseType",
+    "Channel",
+    "ClockStatus",
+    "Environment",
+    "EventKind",
+    "Impact",
+    "Priority",
+    "ReporterRole",
+    "ResolutionKind",
+    "Urgency",
+]
 
 
 class CaseRuleViolated(ValueError):
@@ -98,10 +59,10 @@ _FIELDS_GIVEN: dict[frozenset[str], set[str]] = {}
 class Kept(BaseModel):
     """A frozen model a workflow keeps for its whole life: the intake, the event log.
 
-    Pydantic gives every instance its own set of the field names it was given (2.2 KiB
-    for the intake's 23, a third of its memory; 0.7 KiB per event); instances given the
-    same fields share one here. Safe because they are frozen: pydantic changes that set
-    only on assignment, which a frozen model refuses, and `model_copy` copies it first.
+    Pydantic gives every instance its own set of the field names it was given (a third of
+    an intake's memory; bench/README.md); instances given the same fields share one here.
+    Safe because they are frozen: pydantic changes that set only on assignment, which a
+    frozen model refuses, and `model_copy` copies it first.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -188,9 +149,6 @@ class OpenCase(Kept):
 
     @property
     def priority(self) -> Priority:
-        # Imported here so that the modules depend one way only: priority -> models.
-        from domain.priority import priority_for
-
         return priority_for(self.case_type, self.impact, self.urgency)
 
 
@@ -248,34 +206,6 @@ class Withdraw(CaseRequest):
 
 
 # -- what a case remembers and shows -------------------------------------------------------
-
-
-class EventKind(StrEnum):
-    LOGGED = "logged"
-    ACKNOWLEDGED = "acknowledged"
-    UPDATED = "updated"
-    INFO_REQUESTED = "info_requested"
-    INFO_PROVIDED = "info_provided"
-    PRIORITY_CHANGED = "priority_changed"
-    ESCALATED = "escalated"
-    PROBLEM_NEWS = "problem_news"
-    INVESTIGATION_RESUMED = "investigation_resumed"
-    RESOLUTION_OFFERED = "resolution_offered"
-    REOPENED = "reopened"
-    ACCEPTED = "accepted"
-    RESOLVED = "resolved"
-    WITHDRAWN = "withdrawn"
-    # A timer's action was taken (a warning sent, an escalation raised); `detail` is its key.
-    ACTION_TAKEN = "action_taken"
-    # The webhook refused a notification for good (a 4xx): kept so an operator can follow up.
-    NOTIFICATION_REFUSED = "notification_refused"
-    # School data and sharing it (DESIGN §8; rules in domain/school_data.py).
-    SCHOOL_DATA_REQUESTED = "school_data_requested"
-    DATA_TRANSFER_RECORDED = "data_transfer_recorded"
-    PARTNER_ACCESS_REQUESTED = "partner_access_requested"
-    PARTNER_ACCESS_APPROVED = "partner_access_approved"
-    PARTNER_ACCESS_REFUSED = "partner_access_refused"
-    PARTNER_ACCESS_EXPIRED = "partner_access_expired"
 
 
 class CaseEvent(Kept):

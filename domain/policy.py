@@ -2,9 +2,10 @@
 
 `SupportPolicy(...)` and `SupportPolicy.model_validate(...)` read only what they are given,
 never the environment: a workflow receives the policy as data and must get back exactly
-that on replay. `SupportPolicy.load(toml_file)` is the one door to configuration, used
-by the worker: charter defaults, overridden by the TOML file, overridden by environment
-variables `SIMS_POLICY_<FIELD>` (nested with `__`, e.g. `SIMS_POLICY_RESPONSE_TARGETS__P1`).
+that on replay. `sims_support.config.load_policy(toml_file)` is the one door to
+configuration, used by the worker: charter defaults, overridden by the TOML file,
+overridden by environment variables `SIMS_POLICY_<FIELD>` (nested with `__`, e.g.
+`SIMS_POLICY_RESPONSE_TARGETS__P1`).
 Files and env may override one priority of a table; a table built in code needs all four.
 
 Durations are working time. Write them as `20m`, `1h`, `8h30m`, `2d` or `1.5d`, where
@@ -27,7 +28,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from itertools import pairwise
-from pathlib import Path
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import (
@@ -177,41 +177,3 @@ class SupportPolicy(BaseModel):
         if case_type == CaseType.INCIDENT and priority == Priority.P1:
             return self.p1_incident_update_interval
         return self.update_interval
-
-    @classmethod
-    def load(cls, toml_file: Path | None = None) -> SupportPolicy:
-        # Imported here, not at module level: workflows import this module and must
-        # never reach for files or the environment.
-        from pydantic_settings import (
-            BaseSettings,
-            PydanticBaseSettingsSource,
-            SettingsConfigDict,
-            TomlConfigSettingsSource,
-        )
-
-        class PolicySettings(BaseSettings, SupportPolicy):
-            model_config = SettingsConfigDict(
-                frozen=True,
-                extra="forbid",
-                env_prefix="SIMS_POLICY_",
-                env_nested_delimiter="__",
-                nested_model_default_partial_update=True,
-            )
-
-            @classmethod
-            def settings_customise_sources(
-                cls,
-                settings_cls: type[BaseSettings],
-                init_settings: PydanticBaseSettingsSource,
-                env_settings: PydanticBaseSettingsSource,
-                dotenv_settings: PydanticBaseSettingsSource,
-                file_secret_settings: PydanticBaseSettingsSource,
-            ) -> tuple[PydanticBaseSettingsSource, ...]:
-                # Later sources lose: env beats the file, the file beats the defaults.
-                return (
-                    init_settings,
-                    env_settings,
-                    TomlConfigSettingsSource(settings_cls, toml_file),
-                )
-
-        return SupportPolicy.model_validate(PolicySettings().model_dump())

@@ -1,6 +1,6 @@
 """The charter's impact x urgency grid."""
 
-from domain.models import CaseType, Impact, Priority, Urgency
+from domain.vocabulary import CaseType, Impact, Priority, Urgency
 
 # Rows are impact 1..4, columns urgency 1..3, exactly as printed in the charter.
 GRID: dict[Impact, tuple[Priority, Priority, Priority]] = {

@@ -1,9 +1,7 @@
 """What each workflow starts with and carries through continue-as-new.
 
-These models live here, with the client's and the activities' models, not in the workflow
-modules: a pydantic model class costs milliseconds and hundreds of KiB to build, and a
-sandboxed workflow module is re-executed for every run. Here they are built once per
-process.
+They live in domain/, not in the workflow modules, because the client starts workflows
+with them and must never import a workflow shell (DESIGN §1).
 """
 
 from __future__ import annotations
@@ -37,8 +35,8 @@ class CaseSetup(BaseModel):
 
 def shared_setup(setup: CaseSetup) -> CaseSetup:
     """The one instance of this setup on this worker. Every case logged in the same weeks
-    gets an equal policy and snapshot; each kept its own copy (~8 KiB a case, parked or
-    not) until they shared it. Frozen, so sharing it across workflows is safe."""
+    gets an equal policy and snapshot, so they keep one copy between them instead of one
+    each. Frozen, so sharing it across workflows is safe."""
     return _shared_setup(setup.model_dump_json())
 
 

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from domain.calendar import SUBDIVISIONS, WorkingCalendar
 from domain.policy import SupportPolicy
@@ -30,6 +36,35 @@ def _weekdays(value: object) -> object:
 
 Weekdays = Annotated[tuple[Annotated[int, Field(ge=0, le=6)], ...], NoDecode]
 Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def load_policy(toml_file: Path | None = None) -> SupportPolicy:
+    """The charter's defaults, overridden by the TOML file, overridden by `SIMS_POLICY_*`
+    variables (nested with `__`). Only the worker reads it; a case carries its copy."""
+
+    class PolicySettings(BaseSettings, SupportPolicy):
+        model_config = SettingsConfigDict(
+            frozen=True,
+            extra="forbid",
+            env_prefix="SIMS_POLICY_",
+            env_nested_delimiter="__",
+            nested_model_default_partial_update=True,
+        )
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            # Later sources lose: env beats the file, the file beats the defaults.
+            toml = TomlConfigSettingsSource(settings_cls, toml_file)
+            return (init_settings, env_settings, toml)
+
+    return SupportPolicy.model_validate(PolicySettings().model_dump())
 
 
 # The task queue workers poll and clients start workflows on, defined once.
@@ -117,7 +152,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def policy(self) -> SupportPolicy:
-        return SupportPolicy.load(self.policy_file)
+        return load_policy(self.policy_file)
 
     @cached_property
     def calendar(self) -> WorkingCalendar:

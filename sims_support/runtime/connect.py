@@ -18,7 +18,6 @@ from temporalio.client import Client, TLSConfig
 from temporalio.worker import Worker
 
 from sims_support.config import Settings
-from sims_support.gateway.codec_server import start_for_dev
 from sims_support.runtime.converter import data_converter
 from sims_support.runtime.devserver import DevServer, StartupError, start_dev_server
 
@@ -109,6 +108,9 @@ async def run_worker(
     codec = None
     try:
         if dev:
+            # Only the dev worker serves the codec (and pays for cryptography's import).
+            from sims_support.gateway.codec_server import start_for_dev
+
             codec = start_for_dev(settings)
             db_file = settings.data_dir / "temporal.db"
             endpoint = codec.url if codec else None

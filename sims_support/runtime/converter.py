@@ -7,14 +7,14 @@ Pydantic models in and out (DESIGN §11), with two additions:
   `ApplicationError` of type `InvalidInput` naming the fields. Sent as an update, the
   update is rejected and nothing is written; sent as a workflow's input, the workflow
   fails at once instead of retrying a workflow task that can never succeed;
-- encrypted when keys are configured (`codec.py`), failure messages included.
+- encrypted when keys are configured (`sims_support/security/codec.py`), failure messages included.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio.api.common.v1 import Payload
@@ -29,10 +29,13 @@ from temporalio.converter import (
     DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
+    PayloadCodec,
 )
 from temporalio.exceptions import ApplicationError
 
-from sims_support.security.codec import EncryptionCodec, Keyring
+if TYPE_CHECKING:
+    from sims_support.security.codec import Keyring
+
 
 INVALID_INPUT = "InvalidInput"
 MAX_PROBLEMS = 5
@@ -93,6 +96,13 @@ def data_converter(keyring: Keyring | None = None) -> DataConverter:
         return strict
     return dataclasses.replace(
         strict,
-        payload_codec=EncryptionCodec(keyring),
+        payload_codec=_encryption(keyring),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+def _encryption(keyring: Keyring) -> PayloadCodec:
+    # Only a process with keys pays for the cryptography import.
+    from sims_support.security.codec import EncryptionCodec
+
+    return EncryptionCodec(keyring)
