@@ -49,6 +49,32 @@ class NewsKind(StrEnum):
     FIX_RELEASED = "fix_released"
 
 
+def news_message(
+    kind: NewsKind,
+    reference: str,
+    text: str = "",
+    vehicle: FixVehicle | None = None,
+    version: str | None = None,
+) -> str:
+    """What the integrator of a linked case is told, in the charter's words."""
+    said = f": {text}" if text else ""
+    match kind:
+        case NewsKind.REVIEW_SCHEDULED:
+            return f"your issue (problem {reference}) is going to be reviewed{said}"
+        case NewsKind.ACCEPTED_AS_DEFECT:
+            return f"your issue has been accepted as a defect (problem {reference}){said}"
+        case NewsKind.INFORMATION_NEEDED:
+            return f"a developer working on problem {reference} needs more information{said}"
+        case NewsKind.NOT_A_DEFECT:
+            return (
+                f"problem {reference} was found not to be a defect{said}; "
+                "your case is being investigated again"
+            )
+        case NewsKind.FIX_RELEASED:
+            label = vehicle.label if vehicle else "a release"
+            return f"the fix for problem {reference} is released in {label} {version or ''}{said}"
+
+
 class ProblemNews(BaseModel):
     """What a problem tells each linked case; `news_id` makes a repeat a no-op."""
 

@@ -13,9 +13,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.machines import PROBLEM_CLOSED
 from domain.models import WIRE, NonBlank, Priority, Reference, ResolutionKind, Urn
 
-CLOSED_STATES = frozenset({"fix_released", "not_a_defect"})
+CLOSED_STATES = PROBLEM_CLOSED
 
 
 class ProblemScope(StrEnum):

@@ -1,0 +1,289 @@
+"""A problem's record: its state, event log and linked cases, the rules that decide
+whether a decision or a link may be written to it, and the news it owes the linked
+cases (pure; the workflow owns one and delivers the news).
+
+A problem takes the highest priority of its open linked cases. A request id already
+applied is accepted again as a no-op. Once closed, a problem takes no more cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from domain.machines import ProblemMachine, allowed_events, transition
+from domain.models import Priority
+from domain.problem_links import (
+    Delivery,
+    LinkCase,
+    LinkedCaseChanged,
+    NewsKind,
+    ProblemInput,
+    ProblemNews,
+    news_message,
+)
+from domain.problems import (
+    CLOSED_STATES,
+    AcceptAsDefect,
+    FixVehicle,
+    LinkedCase,
+    OpenProblem,
+    ProblemEvent,
+    ProblemEventKind,
+    ProblemRequest,
+    ProblemScope,
+    ProblemStatus,
+    Reject,
+    ReleaseFix,
+    RequestInformation,
+    ScheduleFix,
+    ScheduleReview,
+    closed_to_new_links,
+    problem_priority,
+)
+from domain.refusals import InvalidTransition, NotReady, ProblemClosed
+
+Kind = ProblemEventKind
+
+# Cases link themselves; the desk is never offered linking as a decision.
+LINK_CASE: str = ProblemMachine.link_case.id
+
+# What each decision records in the log.
+DECIDED = {
+    "schedule_review": Kind.REVIEW_SCHEDULED,
+    "accept_as_defect": Kind.ACCEPTED_AS_DEFECT,
+    "reject": Kind.REJECTED,
+    "request_information": Kind.INFORMATION_REQUESTED,
+    "schedule_fix": Kind.FIX_SCHEDULED,
+    "release_fix": Kind.FIX_RELEASED,
+}
+# What the linked cases hear of it: the charter promises no news of a scheduled fix.
+NEWS = {
+    "schedule_review": NewsKind.REVIEW_SCHEDULED,
+    "accept_as_defect": NewsKind.ACCEPTED_AS_DEFECT,
+    "reject": NewsKind.NOT_A_DEFECT,
+    "request_information": NewsKind.INFORMATION_NEEDED,
+    "release_fix": NewsKind.FIX_RELEASED,
+}
+
+
+@dataclass
+class ProblemRecord:
+    opening: OpenProblem
+    state: str = "under_investigation"
+    events: list[ProblemEvent] = field(default_factory=list)
+    links: list[LinkedCase] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
+    # News owed to linked cases, oldest first, until the workflow has delivered it.
+    outbox: list[Delivery] = field(default_factory=list)
+    vehicle: FixVehicle | None = None
+    target_version: str | None = None
+    released_version: str | None = None
+    # As opened, until the review classifies the problem (`accept_as_defect`).
+    scope: ProblemScope = field(init=False)
+    school_urn: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scope, self.school_urn = self.opening.scope, self.opening.school_urn
+
+    @classmethod
+    def from_input(cls, input: ProblemInput) -> ProblemRecord:
+        record = cls(
+            input.opening,
+            input.state,
+            list(input.events),
+            list(input.links),
+            list(input.request_ids),
+            list(input.outbox),
+            input.vehicle,
+            input.target_version,
+            input.released_version,
+        )
+        if input.scope:
+            record.scope, record.school_urn = input.scope, input.school_urn
+        return record
+
+    def carried(self, history_threshold: int | None = None) -> ProblemInput:
+        """Everything the problem knows, as a continued run takes it over."""
+        return ProblemInput(
+            opening=self.opening,
+            state=self.state,
+            scope=self.scope,
+            school_urn=self.school_urn,
+            events=self.events,
+            links=self.links,
+            request_ids=self.request_ids,
+            outbox=self.outbox,
+            vehicle=self.vehicle,
+            target_version=self.target_version,
+            released_version=self.released_version,
+            history_threshold=history_threshold,
+        )
+
+    def open(self, now: dt.datetime) -> None:
+        self._note(Kind.OPENED, now, self.opening.summary)
+
+    # -- the desk's decisions -------------------------------------------------------------
+
+    def is_new(self, req: ProblemRequest) -> bool:
+        return req.request_id not in self.request_ids
+
+    def check(self, event: str, req: ProblemRequest) -> None:
+        """Raise unless the decision `event` may be applied now; changes nothing."""
+        if not self.is_new(req):
+            return  # a retry of a request already applied: accepted, and a no-op
+        if not self.events:
+            raise NotReady("the problem is still being opened; try again")
+        allowed = allowed_events(ProblemMachine, self.state)
+        if event not in allowed:
+            decisions = [e for e in allowed if e != LINK_CASE]
+            raise InvalidTransition("problem", event, self.state, decisions)
+
+    def apply(self, event: str, req: ProblemRequest, now: dt.datetime) -> bool:
+        """Record the decision (checked first) and the news it owes; False for a repeat."""
+        self.check(event, req)
+        if not self.is_new(req):
+            return False
+        detail, told = self._take(req)
+        self.state = transition(ProblemMachine, self.state, event)
+        self._note(DECIDED[event], now, detail, request_id=req.request_id)
+        self.request_ids.append(req.request_id)
+        if event in NEWS:
+            self._tell_linked_cases(NEWS[event], told, req.request_id)
+        return True
+
+    def _take(self, req: ProblemRequest) -> tuple[str, str]:
+        """Keep what the decision names; returns its log detail and what the cases hear."""
+        match req:
+            case AcceptAsDefect(scope=ProblemScope() as scope):
+                self.scope, self.school_urn = scope, req.school_urn
+                return f"{scope.value}: {req.message}", req.message
+            case ScheduleReview() | AcceptAsDefect() | RequestInformation():
+                return req.message, req.message
+            case Reject():
+                return req.reason, req.reason
+            case ScheduleFix():
+                self.vehicle, self.target_version = req.vehicle, req.target_version
+                return f"{req.vehicle.label} {req.target_version}", ""
+            case ReleaseFix():
+                self.released_version = req.version or self.target_version
+                assert self.vehicle is not None  # the machine only releases a scheduled fix
+                return f"{self.vehicle.label} {self.released_version}", req.summary
+        raise TypeError(f"{type(req).__name__} is not a decision on a problem")
+
+    # -- linked cases ---------------------------------------------------------------------
+
+    def check_link(self, link: LinkCase) -> None:
+        if self.state in CLOSED_STATES:
+            reference = self.opening.reference
+            raise ProblemClosed(closed_to_new_links(reference, self.state, link.case_reference))
+
+    def link(self, link: LinkCase, now: dt.datetime) -> bool:
+        """Link a case (again, if it reopened or changed priority); False if nothing changed."""
+        self.check_link(link)
+        known = self._linked(link.case_reference)
+        if known is not None and known.open and known.priority == link.priority:
+            return False
+        linked = LinkedCase(
+            reference=link.case_reference,
+            priority=link.priority,
+            linked_at=known.linked_at if known else now,
+        )
+        detail = f"{link.case_reference} ({link.priority.name})"
+        self._replace_link(linked, now, Kind.CASE_LINKED, detail)
+        return True
+
+    def take_change(self, change: LinkedCaseChanged, now: dt.datetime) -> bool:
+        """A linked case's new priority, or its closing; False if nothing changed."""
+        known = self._linked(change.case_reference)
+        if known is None or (known.priority, known.open) == (change.priority, change.open):
+            return False
+        linked = known.model_copy(update={"priority": change.priority, "open": change.open})
+        closed = "" if change.open else ", closed"
+        detail = f"{change.case_reference} ({change.priority.name}{closed})"
+        self._replace_link(linked, now, Kind.CASE_CHANGED, detail)
+        return True
+
+    @property
+    def priority(self) -> Priority:
+        return problem_priority(self.links)
+
+    def _linked(self, case_reference: str) -> LinkedCase | None:
+        return next((c for c in self.links if c.reference == case_reference), None)
+
+    def _replace_link(
+        self, linked: LinkedCase, now: dt.datetime, kind: ProblemEventKind, detail: str
+    ) -> None:
+        ranked = any(c.open for c in self.links)  # the first case sets the priority
+        before = self.priority
+        if self._linked(linked.reference) is not None:
+            self.links = [linked if c.reference == linked.reference else c for c in self.links]
+        else:
+            self.links.append(linked)
+        self._note(kind, now, detail)
+        after = self.priority
+        if ranked and after != before:
+            self._note(Kind.PRIORITY_CHANGED, now, f"{before.name} -> {after.name}")
+
+    # -- what the problem owes its cases --------------------------------------------------
+
+    def due(self) -> list[Delivery]:
+        """The news still to be delivered, oldest first."""
+        return list(self.outbox)
+
+    def delivered(self, count: int) -> None:
+        """The first `count` deliveries were made (or found undeliverable)."""
+        del self.outbox[:count]
+
+    def undelivered(self, delivery: Delivery, reason: str, now: dt.datetime) -> None:
+        """A linked case could not be told (it had closed meanwhile): kept for the operator."""
+        detail = f"{delivery.case_reference}: {delivery.news.kind.value}: {reason}"
+        self._note(Kind.NEWS_UNDELIVERED, now, detail)
+
+    @property
+    def finished(self) -> bool:
+        """Closed, and every linked case told."""
+        return self.state in CLOSED_STATES and not self.outbox
+
+    def _tell_linked_cases(self, kind: NewsKind, text: str, request_id: str) -> None:
+        reference = self.opening.reference
+        version = self.released_version or self.target_version
+        released = kind is NewsKind.FIX_RELEASED
+        news = ProblemNews(
+            # The problem's workflow id and the request: a case takes each news once.
+            news_id=f"problem-{reference}:{request_id}",
+            problem_reference=reference,
+            kind=kind,
+            message=news_message(kind, reference, text, self.vehicle, version),
+            vehicle=self.vehicle if released else None,
+            version=version if released else None,
+        )
+        for link in self.links:
+            if link.open:
+                self.outbox.append(Delivery(case_reference=link.reference, news=news))
+
+    # -- the log and the status -----------------------------------------------------------
+
+    def _note(
+        self,
+        kind: ProblemEventKind,
+        now: dt.datetime,
+        detail: str = "",
+        request_id: str | None = None,
+    ) -> None:
+        self.events.append(ProblemEvent(kind=kind, at=now, request_id=request_id, detail=detail))
+
+    def status(self) -> ProblemStatus:
+        return ProblemStatus(
+            reference=self.opening.reference,
+            summary=self.opening.summary,
+            state=self.state,
+            scope=self.scope,
+            school_urn=self.school_urn,
+            priority=self.priority,
+            linked_cases=list(self.links),
+            vehicle=self.vehicle,
+            target_version=self.target_version,
+            released_version=self.released_version,
+            timeline=list(self.events),
+        )
