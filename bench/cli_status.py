@@ -91,7 +91,7 @@ async def main(runs: int = 5) -> dict[str, object]:
         },
     }
     write("cli_status", report)
-    rows = [
+    rows: list[list[object]] = [
         ["sims-case status", f"{ours_median:.3f} s", report["sims_case_status_s"]],
         ["bare client describe", f"{bare_median:.3f} s", report["bare_client_describe_s"]],
         ["ratio", f"{report['ratio']}x", "goal <= 1.5x"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from statemachine import State, StateMachine
+from statemachine import Event, State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
 from domain.refusals import InvalidTransition
@@ -172,6 +172,12 @@ class ProblemMachine(StateMachine):
     # Scheduled again when the vehicle or the target version changes.
     schedule_fix = accepted_as_defect.to(fix_scheduled) | fix_scheduled.to.itself(internal=True)
     release_fix = fix_scheduled.to(fix_released)
+
+
+def event_names(machine_class: type[StateMachine]) -> tuple[str, ...]:
+    """Every event the machine declares, in the order the class declares them."""
+    events: list[Event] = machine_class.events  # type: ignore[assignment]
+    return tuple(event.id for event in events)
 
 
 def final_states(machine_class: type[StateMachine]) -> frozenset[str]:

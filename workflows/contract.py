@@ -7,7 +7,7 @@ the machines, so an event added to a machine is an update here without another e
 
 from __future__ import annotations
 
-from domain.machines import CaseMachine, ChangeRequestMachine, ProblemMachine
+from domain.machines import CaseMachine, ChangeRequestMachine, ProblemMachine, event_names
 
 TASK_QUEUE = "sims-support"
 
@@ -30,9 +30,9 @@ CASE_INTERNAL = frozenset({"resume_investigation", "resolve"})
 PROBLEM_INTERNAL = frozenset({LINK_CASE})
 
 # What callers may send, as Updates, in the machines' order.
-CASE_EVENTS = tuple(e.id for e in CaseMachine.events if e.id not in CASE_INTERNAL)
-PROBLEM_EVENTS = tuple(e.id for e in ProblemMachine.events if e.id not in PROBLEM_INTERNAL)
-CHANGE_REQUEST_EVENTS = tuple(e.id for e in ChangeRequestMachine.events)
+CASE_EVENTS = tuple(e for e in event_names(CaseMachine) if e not in CASE_INTERNAL)
+PROBLEM_EVENTS = tuple(e for e in event_names(ProblemMachine) if e not in PROBLEM_INTERNAL)
+CHANGE_REQUEST_EVENTS = event_names(ChangeRequestMachine)
 VOTES = ("vote", "unvote")
 # The school-data rules (DESIGN §8) are updates on the case, outside its machine.
 SCHOOL_EVENTS = (
