@@ -1,69 +1,54 @@
-"""What a case shows the outside world: status, outcome, search attributes, messages.
+"""What a case shows the outside world: status, outcome, search attributes, details,
+and the refusals its callers receive.
 
-Pure functions of the intake, the state and the event log, shared by the workflow's
-query, its timer loop and its final result.
+Pure functions of the case's record and its SLA view, shared by the workflow's query,
+its timer loop and its final result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
+from activities.problems import LinkRequest
 from domain import sla
-from domain.models import (
-    CaseEvent,
-    CaseOutcome,
-    CaseStatus,
-    EventKind,
-    OpenCase,
-    Priority,
-    ResolutionKind,
-)
-from domain.notifications import Notification, NotificationKind
-from domain.notifications import notification as make
+from domain.case_messages import LONDON, london
+from domain.case_record import CaseRecord
+from domain.models import CaseOutcome, CaseStatus, EventKind, ResolutionKind
+from domain.refusals import LoggedAtInFuture, Refusal, ReopenWindowClosed, SchoolDataRefused
 from workflows import search
 
-LONDON = ZoneInfo("Europe/London")
-
-ACTION_MESSAGES = {
-    sla.Action.RESPONSE_WARNING: "first response due soon (75% of the target used)",
-    sla.Action.RESPONSE_BREACH: "first response target missed",
-    sla.Action.UPDATE_DUE: "an update to the integrator is due now",
-    sla.Action.UPDATE_OVERDUE: "update to the integrator overdue by one working day: escalated",
-    sla.Action.INFORMATION_CHASER: "still waiting for the information we asked for",
-    sla.Action.RESOLVE: "Resolution Offered window closed",
-}
-
-
-def london(value: dt.datetime) -> str:
-    return value.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
-
-
-def problem_reference(events: list[CaseEvent]) -> str | None:
-    escalations = [e.detail for e in events if e.kind is EventKind.ESCALATED]
-    return escalations[-1] if escalations else None
+__all__ = [
+    "LONDON",
+    "details",
+    "link_refused",
+    "link_request",
+    "london",
+    "outcome",
+    "refusal",
+    "search_attributes",
+    "status",
+]
+# Refusals that no retry of the same request can turn into a yes.
+FINAL = (LoggedAtInFuture, ReopenWindowClosed, SchoolDataRefused)
 
 
-def reopen_count(events: list[CaseEvent]) -> int:
-    return sum(1 for e in events if e.kind is EventKind.REOPENED)
-
-
-def status(intake: OpenCase, state: str, events: list[CaseEvent], view: sla.SlaView) -> CaseStatus:
+def status(case: CaseRecord, view: sla.SlaView) -> CaseStatus:
+    intake = case.intake
     return CaseStatus(
         reference=intake.reference,
         case_type=intake.case_type,
-        state=state,
-        priority=sla.current_priority(events),
+        state=case.state,
+        priority=case.priority,
         integrator_id=intake.integrator.id,
         school_urn=intake.school.urn,
         summary=intake.summary,
         logged_at=intake.logged_at.astimezone(LONDON),
-        reopen_count=reopen_count(events),
-        problem_reference=problem_reference(events),
+        reopen_count=case.reopen_count,
+        problem_reference=case.problem_reference,
         clocks=[
             c.model_copy(update={"deadline": c.deadline.astimezone(LONDON)}) if c.deadline else c
             for c in view.clocks
@@ -72,21 +57,20 @@ def status(intake: OpenCase, state: str, events: list[CaseEvent], view: sla.SlaV
         sla_breached=view.sla_breached,
         resolution_working_time=view.resolution_working_time,
         paused_working_time=view.paused_working_time,
-        timeline=list(events),
+        timeline=list(case.events),
     )
 
 
-def outcome(
-    intake: OpenCase, state: str, events: list[CaseEvent], view: sla.SlaView
-) -> CaseOutcome:
+def outcome(case: CaseRecord, view: sla.SlaView) -> CaseOutcome:
+    intake, events = case.intake, case.events
     offers = [e for e in events if e.kind is EventKind.RESOLUTION_OFFERED]
-    resolved = state == "resolved"
+    resolved = case.state == "resolved"
     kind = offers[-1].detail.split(":", 1)[0] if resolved and offers else None
     return CaseOutcome(
         reference=intake.reference,
         case_type=intake.case_type,
-        state=state,
-        priority=sla.current_priority(events),
+        state=case.state,
+        priority=case.priority,
         logged_at=intake.logged_at,
         closed_at=events[-1].at,
         response_working_time=view.response_working_time,
@@ -94,58 +78,19 @@ def outcome(
         paused_working_time=view.paused_working_time,
         response_breached=view.response_breached,
         updates_missed=view.updates_missed,
-        reopen_count=reopen_count(events),
+        reopen_count=case.reopen_count,
         resolution_kind=ResolutionKind(kind) if kind else None,
     )
 
 
-def reopen_refused(reference: str) -> ApplicationError:
-    return ApplicationError(
-        f"case {reference} is Resolved and can no longer be reopened: "
-        f"log a new case quoting reference {reference}",
-        type="ReopenWindowClosed",
-        non_retryable=True,
-    )
-
-
-def action_message(due: sla.Due) -> str:
-    return f"{ACTION_MESSAGES[due.action]} (due {london(due.at)})"
-
-
-def notification(
-    intake: OpenCase,
-    priority: Priority,
-    kind: NotificationKind,
-    message: str,
-    due: dt.datetime | None,
-    key: str | None,
-) -> Notification:
-    return make(
-        kind,
-        reference=intake.reference,
-        priority=priority,
-        at=due or _now(),
-        due=due,
-        message=message,
-        key=f"case-{intake.reference}:{key}" if key else None,
-    )
-
-
-def _now() -> dt.datetime:
-    from temporalio import workflow
-
-    return workflow.now()
-
-
-def search_attributes(
-    intake: OpenCase, state: str, events: list[CaseEvent], view: sla.SlaView
-) -> list[SearchAttributeUpdate[Any]]:
+def search_attributes(case: CaseRecord, view: sla.SlaView) -> list[SearchAttributeUpdate[Any]]:
+    intake = case.intake
     response = next(c for c in view.clocks if c.name == "response")
     pairs: list[SearchAttributeUpdate[Any]] = [
         search.CASE_REFERENCE.value_set(intake.reference),
         search.CASE_TYPE.value_set(intake.case_type.value),
-        search.CASE_PRIORITY.value_set(sla.current_priority(events).name),
-        search.CASE_STATE.value_set(state),
+        search.CASE_PRIORITY.value_set(case.priority.name),
+        search.CASE_STATE.value_set(case.state),
         search.INTEGRATOR_ID.value_set(intake.integrator.id),
         search.SCHOOL_URN.value_set(intake.school.urn),
         search.SLA_BREACHED.value_set(view.sla_breached),
@@ -156,17 +101,41 @@ def search_attributes(
         pairs.append(search.NEXT_ACTION_DUE.value_set(view.next_action_due.astimezone(dt.UTC)))
     else:
         pairs.append(search.NEXT_ACTION_DUE.value_unset())
-    problem = problem_reference(events)
+    problem = case.problem_reference
     if problem:
         pairs.append(search.PROBLEM_REFERENCE.value_set(problem))
     return pairs
 
 
-def details(state: str, priority: Priority, view: sla.SlaView) -> str:
-    line = f"{state.replace('_', ' ')} · {priority.name}"
+def details(case: CaseRecord, view: sla.SlaView) -> str:
+    line = f"{case.state.replace('_', ' ')} · {case.priority.name}"
     if view.pending:
         nxt = view.pending[0]
         line += f" · next: {nxt.action.value.replace('_', ' ')} {london(nxt.at)} (London)"
     if view.sla_breached:
         line += " · SLA BREACHED"
     return line
+
+
+def refusal(err: Refusal) -> ApplicationError:
+    return ApplicationError(str(err), type=err.type, non_retryable=isinstance(err, FINAL))
+
+
+def link_request(case: CaseRecord, problem: str) -> LinkRequest:
+    return LinkRequest(
+        problem_reference=problem,
+        case_reference=case.intake.reference,
+        priority=case.priority,
+        case_summary=case.intake.summary,
+    )
+
+
+def link_refused(problem: str, cause: BaseException | None) -> ApplicationError:
+    """The problem's own refusal passes on as it is; a problem out of reach leaves the
+    case unchanged, and the caller may try again."""
+    if isinstance(cause, ApplicationError) and cause.non_retryable:
+        return ApplicationError(cause.message, type=cause.type, non_retryable=True)
+    return ApplicationError(
+        f"problem {problem} could not be reached ({cause}); the case is unchanged: try again",
+        type="ProblemUnavailable",
+    )

@@ -19,7 +19,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.ledger import LedgerActivities
-    from domain.calendar import WorkingCalendar
+    from domain.case_record import CaseRecord
     from domain.kpi_ledger import (
         CaseRow,
         LedgerEntry,
@@ -27,9 +27,7 @@ with workflow.unsafe.imports_passed_through():
         case_row,
         sla_events,
     )
-    from domain.models import CaseEvent, OpenCase
     from domain.notifications import Notification
-    from domain.policy import SupportPolicy
 
 LEDGER_TIMEOUT = dt.timedelta(seconds=30)
 LEDGER_RETRIES = RetryPolicy(maximum_interval=dt.timedelta(minutes=5))
@@ -45,25 +43,20 @@ class LedgerSync:
     def delivered(self, notification: Notification) -> None:
         self._delivered.append(NotificationRecord.of(notification, workflow.now()))
 
-    async def sync(
-        self,
-        intake: OpenCase,
-        state: str,
-        events: list[CaseEvent],
-        policy: SupportPolicy,
-        calendar: WorkingCalendar,
-    ) -> bool:
+    async def sync(self, case: CaseRecord) -> bool:
         """Writes what changed since the last write; False when nothing had.
 
         The write awaits an activity, and updates may land meanwhile: call again (after
         delivering the outbox) until it returns False, so nothing is left behind."""
-        record = case_row(intake, state, events, policy, calendar)
+        assert case.setup is not None and case.calendar is not None
+        intake, events = case.intake, case.events
+        record = case_row(intake, case.state, events, case.setup.policy, case.calendar)
         fresh = [e for e in sla_events(intake.reference, events) if e.key not in self._written_keys]
         if record.same_figures(self._written) and not fresh and not self._delivered:
             return False
         entry = LedgerEntry(case=record, sla_events=fresh, notifications=self._delivered)
-        # Local: a ledger write is quick and idempotent; a marker in history instead of
-        # an activity round trip halves what a milestone costs.
+        # Local: a ledger write is quick and idempotent, and leaves a marker in history
+        # instead of an activity's round trip.
         await workflow.execute_local_activity_method(
             LedgerActivities.record_case,
             entry,
