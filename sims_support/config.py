@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -23,7 +23,10 @@ from pydantic_settings import (
 
 from domain.calendar import SUBDIVISIONS, WorkingCalendar
 from domain.policy import SupportPolicy
-from sims_support.security.codec import Keyring
+from workflows.contract import TASK_QUEUE  # defined once, there; importable from here too
+
+if TYPE_CHECKING:  # imported when keys are read: cryptography is not every command's cost
+    from sims_support.security.codec import Keyring
 
 
 def _weekdays(value: object) -> object:
@@ -65,10 +68,6 @@ def load_policy(toml_file: Path | None = None) -> SupportPolicy:
             return (init_settings, env_settings, toml)
 
     return SupportPolicy.model_validate(PolicySettings().model_dump())
-
-
-# The task queue workers poll and clients start workflows on, defined once.
-TASK_QUEUE = "sims-support"
 
 
 class Settings(BaseSettings):
@@ -126,6 +125,8 @@ class Settings(BaseSettings):
         if not self.support_weekdays:
             raise ValueError("support_weekdays: name at least one open day (Monday is 0)")
         if self.codec_keys is not None:
+            from sims_support.security.codec import Keyring
+
             Keyring.parse(self.codec_keys.get_secret_value())  # fail at start, not mid-case
         return self
 
@@ -147,6 +148,8 @@ class Settings(BaseSettings):
 
     @property
     def keyring(self) -> Keyring | None:
+        from sims_support.security.codec import Keyring
+
         keys = self.codec_keys
         return Keyring.parse(keys.get_secret_value()) if keys is not None else None
 

@@ -36,10 +36,6 @@ ACTION_MESSAGES = {
 }
 
 
-def static_summary(request: OpenChangeRequest) -> str:
-    return f"change request {request.reference}: {request.title}"[:200]
-
-
 def status(
     request: OpenChangeRequest,
     state: str,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.change_requests import ChangeRequestStatus
-from sims_support.cli.render import NONE, london, table, words
 from sims_support.client.change_requests import ChangeRequestRow
+from sims_support.reports.format import NONE, london, table, words
 
 
 def render_cr(status: ChangeRequestStatus) -> str:

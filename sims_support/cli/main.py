@@ -8,124 +8,56 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import sys
 from collections.abc import Sequence
 
-from pydantic import TypeAdapter, ValidationError
-from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
+from pydantic import ValidationError
 from temporalio.service import RPCError
 
-from domain.models import CaseStatus
-from sims_support.cli.change_request import dispatch_cr
-from sims_support.cli.parser import (
+from sims_support.cli import case, change_request, problem, report, school
+from sims_support.cli.case import in_command_words
+from sims_support.cli.common import Parser, common_options
+from sims_support.cli.exits import (
     BAD_INPUT,
-    EVENTS,
+    INTERRUPTED,
+    NO_SUCH_CASE,
+    OK,
+    REFUSED,
+    UNREACHABLE,
     Failure,
-    build_parser,
-    in_command_words,
-    read_intake,
-    read_reference,
-    read_request,
 )
-from sims_support.cli.problem import dispatch_problem
-from sims_support.cli.render import CaseRow, render_rows, render_status
-from sims_support.cli.report import dispatch_report
-from sims_support.client import cases as api
+from sims_support.client.errors import ClientError, NotFound, Refused
 from sims_support.config import Settings
-from sims_support.runtime.connect import StartupError, Unreachable, connect, one_line
-from workflows import search
-from workflows.case import CaseWorkflow
+from sims_support.runtime.connect import StartupError, Unreachable, one_line
 
-OK, UNREACHABLE, REFUSED, NO_SUCH_CASE = 0, 1, 3, 4
-
-
-def cases_query(args: argparse.Namespace) -> str:
-    """A Temporal list filter on the cases' search attributes (the README lists more)."""
-
-    def quoted(value: str) -> str:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    clauses = [f"WorkflowType = {quoted(CaseWorkflow.__name__)}"]
-    if not args.all:
-        clauses.append('ExecutionStatus = "Running"')
-    if args.late:
-        clauses.append(f"{search.SLA_BREACHED.name} = true")
-    for key, value in (
-        (search.CASE_STATE, args.state),
-        (search.CASE_PRIORITY, args.priority),
-        (search.INTEGRATOR_ID, args.integrator),
-    ):
-        if value:
-            clauses.append(f"{key.name} = {quoted(value)}")
-    return " AND ".join(clauses)
+# Each command with sub-commands of its own; every other command is a case's.
+DISPATCH = {
+    "problem": problem.dispatch,
+    "cr": change_request.dispatch,
+    "report": report.dispatch,
+    "school": school.dispatch,
+}
 
 
-async def list_cases(client: Client, query: str, limit: int) -> list[CaseRow]:
-    rows = []
-    async for execution in client.list_workflows(query, limit=limit):
-        found = execution.typed_search_attributes
-        rows.append(
-            CaseRow(
-                reference=found.get(search.CASE_REFERENCE) or execution.id.removeprefix("case-"),
-                case_type=found.get(search.CASE_TYPE),
-                priority=found.get(search.CASE_PRIORITY),
-                state=found.get(search.CASE_STATE),
-                next_action_due=found.get(search.NEXT_ACTION_DUE),
-                sla_breached=bool(found.get(search.SLA_BREACHED)),
-                status=execution.status.name.lower() if execution.status else "unknown",
-            )
-        )
-    never = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(rows, key=lambda row: (row.next_action_due or never, row.reference))
+def build_parser(description: str | None = None) -> Parser:
+    common = common_options(with_defaults=False)
+    parser = Parser(
+        prog="sims-case",
+        description=description,
+        parents=[common_options(with_defaults=True)],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for lifecycle in (case, problem, change_request, report, school):
+        lifecycle.add_parser(commands, parents=[common])
+    return parser
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
     """Read and check the input, then reach Temporal; returns what to print."""
-    if args.command == "problem":
-        return await dispatch_problem(args, settings)
-    if args.command == "cr":
-        return await dispatch_cr(args, settings)
-    if args.command == "report":
-        return await dispatch_report(args, settings)
-    if args.command == "school":
-        from sims_support.cli.school import dispatch_school  # it imports cli_parser, as cli_cr does
-
-        return await dispatch_school(args, settings)
-    if args.command == "list":
-        client = await connect(settings, address=args.address, namespace=args.namespace)
-        rows = await list_cases(client, cases_query(args), args.limit)
-        return (
-            TypeAdapter(list[CaseRow]).dump_json(rows).decode() if args.json else render_rows(rows)
-        )
-
-    task_queue = args.task_queue or settings.task_queue
-    if args.command == "open":
-        intake = read_intake(args, dt.datetime.now(dt.UTC))
-        client = await connect(settings, address=args.address, namespace=args.namespace)
-        call = api.open_case(client, intake, task_queue=task_queue)
-    elif args.command in EVENTS:
-        event = EVENTS[args.command]
-        reference, request = read_reference(args), read_request(args, event)
-        client = await connect(settings, address=args.address, namespace=args.namespace)
-        call = api.send(client, reference, event.update, request)
-    else:
-        reference = read_reference(args)
-        client = await connect(settings, address=args.address, namespace=args.namespace)
-        call = api.case_status(client, reference)
-    try:
-        status: CaseStatus = await asyncio.wait_for(call, timeout=args.wait)
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        later = " The case will open when one starts." if args.command == "open" else ""
-        raise Failure(
-            UNREACHABLE,
-            "no_worker",
-            f"no worker answered within {args.wait:g}s: is one running on task queue "
-            f"{task_queue} (`make run`, or `python worker.py`)?{later}",
-        ) from None
-    return status.model_dump_json() if args.json else render_status(status)
+    return await DISPATCH.get(args.command, case.dispatch)(args, settings)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -140,29 +72,29 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(asyncio.run(dispatch(args, settings)))
         return OK
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     except Exception as err:  # each kind we know becomes a Failure; others are re-raised
-        return report(failure_for(err), as_json="--json" in argv)
+        return report_failure(failure_for(err), as_json="--json" in argv)
 
 
 def failure_for(err: Exception) -> Failure:
     match err:
         case Failure():
             return err
-        case api.CaseRefused():
+        case Refused():
             return Failure(REFUSED, err.type, f"refused: {in_command_words(str(err))}")
-        case api.NoSuchCase():
+        case NotFound():
             return Failure(NO_SUCH_CASE, err.type, str(err))
         case Unreachable():
             return Failure(UNREACHABLE, "unreachable", str(err))
         case StartupError():
             return Failure(BAD_INPUT, "configuration", str(err))
-        case api.CaseError() | RPCError():
+        case ClientError() | RPCError():
             return Failure(UNREACHABLE, type(err).__name__, f"Temporal could not do it: {err}")
     raise err
 
 
-def report(failure: Failure, *, as_json: bool) -> int:
+def report_failure(failure: Failure, *, as_json: bool) -> int:
     if as_json:
         line = json.dumps({"error": failure.kind, "message": str(failure), "exit": failure.code})
     else:

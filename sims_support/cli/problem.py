@@ -1,32 +1,22 @@
 """`sims-case problem ACTION`: log a problem, record the desk's decisions, read its status.
 
-Wiring (this module imports `cli_parser`, so `cli_parser` imports it inside the function):
-in `cli_parser.build_parser`, after the case commands,
-`from cli_problem import add_problem_parser` and `add_problem_parser(commands, parents=[common])`;
-in `starter.dispatch`, first thing,
-`if args.command == "problem": return await dispatch_problem(args, settings)`.
-Failures are the `Failure`, `api.CaseRefused` and `api.NoSuchCase` that `starter`
-already turns into exit codes (2 bad input, 3 refused, 4 no such problem, 1 no worker).
+Failures are the `Failure`, `Refused` and `NotFound` that `main` turns into exit codes
+(2 bad input, 3 refused, 4 no such problem, 1 no worker).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from temporalio.client import Client
 
-from domain.models import Reference
 from domain.problems import (
     AcceptAsDefect,
     FixVehicle,
     OpenProblem,
-    ProblemRequest,
     ProblemScope,
     ProblemStatus,
     Reject,
@@ -35,69 +25,67 @@ from domain.problems import (
     ScheduleFix,
     ScheduleReview,
 )
-from sims_support.cli.parser import Failure, bad_input
-from sims_support.cli.render import NONE, london, table, words
-from sims_support.client import problems as api_problems
+from sims_support.cli.common import (
+    Command,
+    add_commands,
+    call_temporal,
+    read_reference,
+    read_request,
+)
+from sims_support.cli.exits import bad_input
+from sims_support.client import problems
 from sims_support.config import Settings
-from sims_support.runtime.connect import connect, one_line
+from sims_support.reports.format import NONE, london, table, words
+from sims_support.runtime.connect import one_line
 
-NO_WORKER = 1  # starter's UNREACHABLE: nobody answered
-
-
-@dataclass(frozen=True)
-class Action:
-    update: str  # the Update's name, one of api_problems.PROBLEM_EVENTS
-    model: type[ProblemRequest]
-    options: dict[str, str]  # command-line flag -> field of the model
-    help: str
-
-
-ACTIONS = {
-    "review": Action(
+CHOICES = {"scope": [s.value for s in ProblemScope], "vehicle": [v.value for v in FixVehicle]}
+# Action -> the problem event it sends; tests/unit/test_cli_contract.py checks it against
+# workflows/contract.py.
+COMMANDS: dict[str, Command[Any]] = {
+    "review": Command(
         "schedule_review",
         ScheduleReview,
         {"--message": "message"},
         "the problem is going to be reviewed (linked cases are told)",
     ),
-    "accept": Action(
+    "accept": Command(
         "accept_as_defect",
         AcceptAsDefect,
         {"--message": "message", "--scope": "scope", "--school": "school_urn"},
         "accept it as a defect, optionally (re)classified (linked cases are told)",
+        choices={"scope": CHOICES["scope"]},
     ),
-    "reject": Action(
+    "reject": Command(
         "reject",
         Reject,
         {"--reason": "reason"},
         "not a defect: linked cases go back to investigating",
     ),
-    "need-info": Action(
+    "need-info": Command(
         "request_information",
         RequestInformation,
         {"--message": "message"},
         "a developer needs more information (linked cases are told)",
     ),
-    "schedule-fix": Action(
+    "schedule-fix": Command(
         "schedule_fix",
         ScheduleFix,
         {"--vehicle": "vehicle", "--version": "target_version"},
         "schedule the fix: script, hotfix, service pack or main release, and its version",
+        choices={"vehicle": CHOICES["vehicle"]},
     ),
-    "release": Action(
+    "release": Command(
         "release_fix",
         ReleaseFix,
         {"--version": "version", "--summary": "summary"},
         "the fix is out: every linked case is offered it (10-working-day window)",
     ),
 }
-CHOICES = {"scope": [s.value for s in ProblemScope], "vehicle": [v.value for v in FixVehicle]}
 
 
-def add_problem_parser(
-    commands: Any, parents: Sequence[argparse.ArgumentParser] = ()
-) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Add `problem` and its actions to the `sims-case` sub-commands."""
-    problem = commands.add_parser(
+    problem = subparsers.add_parser(
         "problem", parents=list(parents), help="problems: the cause of one or more incidents"
     )
     actions = problem.add_subparsers(dest="problem_command", required=True, metavar="ACTION")
@@ -106,25 +94,9 @@ def add_problem_parser(
     opener.add_argument("--summary", required=True)
     opener.add_argument("--scope", choices=CHOICES["scope"], default=ProblemScope.GENERIC.value)
     opener.add_argument("--school", dest="school_urn", help="DfE URN (site-specific problems)")
-    for name, action in ACTIONS.items():
-        sub = actions.add_parser(name, parents=list(parents), help=action.help)
-        sub.add_argument("reference", metavar="REF")
-        for flag, field in action.options.items():
-            required = action.model.model_fields[field].is_required()
-            sub.add_argument(flag, dest=field, required=required, choices=CHOICES.get(field))
-        sub.add_argument("--request-id", help="idempotency key (default: a fresh uuid4)")
+    add_commands(actions, COMMANDS, parents)
     status = actions.add_parser("status", parents=list(parents), help="a problem and its cases")
     status.add_argument("reference", metavar="REF")
-    return problem
-
-
-def read_reference(args: argparse.Namespace) -> str:
-    try:
-        return TypeAdapter(Reference).validate_python(args.reference)
-    except ValidationError:
-        raise bad_input(
-            f"REF: {args.reference!r} is not a problem reference (3 to 40 of A-Z, 0-9 and -)"
-        ) from None
 
 
 def read_opening(args: argparse.Namespace) -> OpenProblem:
@@ -139,52 +111,29 @@ def read_opening(args: argparse.Namespace) -> OpenProblem:
         raise bad_input(message.replace("school_urn:", "--school:")) from None
 
 
-def read_request(args: argparse.Namespace, action: Action) -> ProblemRequest:
-    fields = {f: getattr(args, f) for f in action.options.values() if getattr(args, f) is not None}
-    request_id = args.request_id or str(uuid.uuid4())
-    try:
-        return action.model.model_validate({"request_id": request_id, **fields})
-    except ValidationError as err:
-        flags = {field: flag for flag, field in action.options.items()}
-        raise bad_input(one_line(err, flags)) from None
-
-
-async def run_problem_command(
-    client: Client, args: argparse.Namespace, task_queue: str
-) -> ProblemStatus:
-    """One `problem` action against Temporal; input is checked before anything is sent."""
+def prepare(args: argparse.Namespace) -> Callable[[Client, str], Awaitable[ProblemStatus]]:
+    """Read and check the input, then say what to send; `call(client, task_queue)` sends it."""
     if args.problem_command == "open":
         opening = read_opening(args)
-        return await api_problems.open_problem(client, opening, task_queue=task_queue)
-    reference = read_reference(args)
-    if args.problem_command == "status":
-        return await api_problems.problem_status(client, reference)
-    action = ACTIONS[args.problem_command]
-    return await api_problems.send(client, reference, action.update, read_request(args, action))
-
-
-async def dispatch_problem(args: argparse.Namespace, settings: Settings) -> str:
-    """`starter.dispatch` for `problem`: returns what to print."""
-    # Bad input fails fast, before Temporal is contacted.
-    if args.problem_command == "open":
-        read_opening(args)
-    else:
-        read_reference(args)
-        if args.problem_command in ACTIONS:
-            read_request(args, ACTIONS[args.problem_command])
-    task_queue = args.task_queue or settings.task_queue
-    client = await connect(settings, address=args.address, namespace=args.namespace)
-    try:
-        status = await asyncio.wait_for(
-            run_problem_command(client, args, task_queue), timeout=args.wait
+        return lambda client, task_queue: problems.open_problem(
+            client, opening, task_queue=task_queue
         )
-    except TimeoutError:
-        raise Failure(
-            NO_WORKER,
-            "no_worker",
-            f"no worker answered within {args.wait:g}s: is one running on task queue "
-            f"{task_queue} (`make run`, or `python worker.py`)?",
-        ) from None
+    reference = read_reference(args.reference, "problem")
+    if args.problem_command == "status":
+        return lambda client, _: problems.status(client, reference)
+    command = COMMANDS[args.problem_command]
+    request = read_request(args, command)
+    return lambda client, _: problems.send(client, reference, command.update, request)
+
+
+async def run(client: Client, args: argparse.Namespace, task_queue: str) -> ProblemStatus:
+    """One `problem` action against Temporal; input is checked before anything is sent."""
+    return await prepare(args)(client, task_queue)
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
+    """`main.dispatch` for `problem`: returns what to print."""
+    status = await call_temporal(args, settings, prepare(args))
     return status.model_dump_json() if args.json else render_problem(status)
 
 

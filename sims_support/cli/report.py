@@ -1,28 +1,23 @@
 """`sims-case report`: KPI attainment read straight from the ledger (SQL), no Temporal.
 
-Wiring (this module imports `cli_parser`, so `cli_parser` imports it inside the function):
-in `cli_parser.build_parser`, `from cli_report import add_report_parser` and
-`add_report_parser(commands, parents=[common])`; in `starter.dispatch`, first thing,
-`if args.command == "report": return await dispatch_report(args, settings)`.
+SQLAlchemy and the renderers are imported when a report is built, so every other
+command starts without them.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from domain.kpi import Period
 from domain.kpi_report import KpiReport, kpi_report
-from sims_support.cli.parser import BAD_INPUT, Failure, bad_input
+from sims_support.cli.exits import BAD_INPUT, UNREACHABLE, Failure, bad_input
 from sims_support.config import Settings
+from sims_support.reports.format import LONDON
 
-LONDON = ZoneInfo("Europe/London")
-UNREACHABLE = 1  # starter's: the ledger could not be read
 FORMATS = ("table", "json", "html")
 
 
@@ -43,10 +38,11 @@ def _hours(text: str) -> float:
     return hours
 
 
-def add_report_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
-    report = commands.add_parser(
+def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    """Add `report` to the `sims-case` sub-commands."""
+    report = subparsers.add_parser(
         "report",
-        parents=parents,
+        parents=list(parents),
         help="KPI attainment against the charter, from the ledger",
         description="KPI attainment of the cases logged between two days (London), "
         "read from the KPI ledger: the charter's shares beside the actual ones, first "
@@ -75,6 +71,8 @@ def period_of(args: argparse.Namespace) -> Period:
 
 
 def build_report(args: argparse.Namespace, settings: Settings, now: dt.datetime) -> KpiReport:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from activities.ledger import Ledger, LedgerMissing, LedgerSchemaMismatch
 
     period = period_of(args)
@@ -123,7 +121,7 @@ def render(report: KpiReport, form: str) -> str:
     return render_report(report)
 
 
-async def dispatch_report(
+async def dispatch(
     args: argparse.Namespace, settings: Settings, now: dt.datetime | None = None
 ) -> str:
     report = build_report(args, settings, now or dt.datetime.now(dt.UTC))

@@ -1,59 +1,60 @@
-"""The Python interface platform backends call; the command line is built on it.
+"""Cases (DESIGN §5): the Python interface platform backends call; the CLI is built on it.
 
-Every failure reaches the caller as a `CaseError` with a `type` (the same names the
-workflow's `ApplicationError`s carry) and a message a person can act on.
+Every failure reaches the caller as a `ClientError` (`Refused`, `NotFound`) with a `type`
+(the same names the workflow's `ApplicationError`s carry) and a message a person can
+act on.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from temporalio.client import (
-    Client,
-    WorkflowFailureError,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-)
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from pydantic import BaseModel, ConfigDict
+from temporalio.client import Client, WorkflowHandle
 
 from domain.models import CaseOutcome, CaseRequest, CaseStatus, OpenCase
-from sims_support.config import TASK_QUEUE
-from workflows.case import CaseInput, CaseWorkflow
+from domain.workflow_inputs import CaseInput
+from sims_support.client import calls
+from sims_support.client.calls import refusal as refusal
 
-DEFAULT_TASK_QUEUE = TASK_QUEUE
+# Every lifecycle module answers with the one family of errors (0.1 names included).
+from sims_support.client.errors import CaseError as CaseError
+from sims_support.client.errors import CaseRefused as CaseRefused
+from sims_support.client.errors import ClientError as ClientError
+from sims_support.client.errors import NoSuchCase as NoSuchCase
+from sims_support.client.errors import NotFound as NotFound
+from sims_support.client.errors import Refused as Refused
+from workflows import contract, search
+
+DEFAULT_TASK_QUEUE = contract.TASK_QUEUE
 # The wire name of each case event, as platform backends and the CLI send it.
-CASE_EVENTS = (
-    "acknowledge",
-    "post_update",
-    "request_information",
-    "provide_information",
-    "change_priority",
-    "escalate_to_problem",
-    "offer_resolution",
-    "accept_resolution",
-    "reopen",
-    "withdraw",
+EVENTS = contract.CASE_EVENTS
+workflow_id = contract.case_workflow_id
+
+
+def _closed(reference: str, outcome: CaseOutcome, event: str) -> ClientError:
+    if event == "reopen" and outcome.state == "resolved":
+        return Refused(
+            "ReopenWindowClosed",
+            f"case {reference} is Resolved and can no longer be reopened: "
+            f"log a new case quoting reference {reference}",
+        )
+    return Refused(
+        "CaseClosed", f"case {reference} is {outcome.state}: {event} is no longer possible"
+    )
+
+
+CASE = calls.Lifecycle(
+    noun="case",
+    workflow=contract.CASE_WORKFLOW,
+    workflow_id=workflow_id,
+    events=EVENTS,
+    status_type=CaseStatus,
+    result_type=CaseOutcome,
+    not_found="NoSuchCase",
+    closed=_closed,
 )
-
-
-class CaseError(Exception):
-    def __init__(self, type: str, message: str) -> None:
-        super().__init__(message)
-        self.type = type
-
-
-class NoSuchCase(CaseError):
-    pass
-
-
-class CaseRefused(CaseError):
-    """The case's state or a charter rule refused the request; nothing changed."""
-
-
-def workflow_id(reference: str) -> str:
-    return f"case-{reference}"
 
 
 def static_summary(intake: OpenCase) -> str:
@@ -69,91 +70,95 @@ async def open_case(
     history_threshold: int | None = None,
 ) -> CaseStatus:
     """Start the case's workflow and return its first status; a reference opens once."""
-    try:
-        handle = await client.start_workflow(
-            CaseWorkflow.run,
-            CaseInput(intake=intake, history_threshold=history_threshold),
-            id=workflow_id(intake.reference),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=static_summary(intake),
-        )
-    except WorkflowAlreadyStartedError:
-        raise CaseRefused(
+    return await calls.start(
+        client,
+        CASE,
+        intake.reference,
+        CaseInput(intake=intake, history_threshold=history_threshold),
+        task_queue=task_queue,
+        summary=static_summary(intake),
+        already_open=Refused(
             "CaseAlreadyOpen",
             f"reference: case {intake.reference} already exists; send events to it, "
             "or log a new case with a new reference",
-        ) from None
-    try:
-        return await handle.execute_update(CaseWorkflow.opened)
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise await _explain(handle, err, "opened") from None
+        ),
+    )
 
 
 def handle_for(client: Client, reference: str) -> WorkflowHandle[Any, CaseOutcome]:
-    return client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(reference))
+    return calls.handle(client, CASE, reference)
 
 
 async def send(client: Client, reference: str, event: str, request: CaseRequest) -> CaseStatus:
     """Send one case event (an Update); returns the case's status after it."""
-    if event not in CASE_EVENTS:
-        raise CaseError("UnknownEvent", f"event: {event!r} is not one of {', '.join(CASE_EVENTS)}")
-    handle = handle_for(client, reference)
-    try:
-        return await handle.execute_update(event, request, result_type=CaseStatus)
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise await _explain(handle, err, event) from None
+    return await calls.update(client, CASE, reference, event, request)
 
 
-async def case_status(client: Client, reference: str) -> CaseStatus:
-    handle = handle_for(client, reference)
-    try:
-        return await handle.query(CaseWorkflow.status)
-    except RPCError as err:
-        raise await _explain(handle, err, "status") from None
+async def status(client: Client, reference: str) -> CaseStatus:
+    return await calls.query(client, CASE, reference)
 
 
-def refusal(err: Exception) -> CaseError | None:
-    """The refusal an update or query failure carries; None when Temporal found no running
-    workflow (there is none, or it has finished: ask `finished_result`)."""
-    cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else None
-    if isinstance(cause, ApplicationError):
-        return CaseRefused(cause.type or "Refused", cause.message)
-    if not (isinstance(err, RPCError) and err.status is RPCStatusCode.NOT_FOUND):
-        return CaseError(type(err).__name__, str(err))
-    return None
+class CaseRow(BaseModel):
+    """One case as a list shows it, read from the search attributes (no query to the case)."""
+
+    model_config = ConfigDict(frozen=True)
+    reference: str
+    case_type: str | None
+    priority: str | None
+    state: str | None
+    next_action_due: dt.datetime | None
+    sla_breached: bool
+    status: str
 
 
-async def finished_result(handle: WorkflowHandle[Any, Any], what: str) -> Any:
-    """The result of a workflow that has finished; raises `NoSuchCase` when there is none,
-    or the refusal it failed with. `what` names it for people: "case INC-1"."""
-    try:
-        return await handle.result()
-    except RPCError:
-        raise NoSuchCase("NoSuchCase", f"reference: no {what} exists") from None
-    except WorkflowFailureError as failure:
-        if isinstance(failure.cause, ApplicationError):
-            raise CaseRefused(failure.cause.type or "Refused", failure.cause.message) from None
-        raise CaseRefused("CaseClosed", f"{what} has failed: {failure.cause}") from None
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-async def _explain(handle: WorkflowHandle[Any, Any], err: Exception, event: str) -> CaseError:
-    reference = handle.id.removeprefix("case-")
-    known = refusal(err)
-    if known is not None:
-        return known
-    # Not found: either no such case, or a case whose workflow has finished.
-    try:
-        outcome = await finished_result(handle, f"case {reference}")
-    except CaseError as closed:
-        return closed
-    if event == "reopen" and outcome.state == "resolved":
-        return CaseRefused(
-            "ReopenWindowClosed",
-            f"case {reference} is Resolved and can no longer be reopened: "
-            f"log a new case quoting reference {reference}",
+def list_query(
+    *,
+    include_closed: bool = False,
+    late: bool = False,
+    state: str | None = None,
+    priority: str | None = None,
+    integrator: str | None = None,
+) -> str:
+    """A Temporal list filter on the cases' search attributes (the README lists more)."""
+    clauses = [f"WorkflowType = {_quoted(contract.CASE_WORKFLOW)}"]
+    if not include_closed:
+        clauses.append('ExecutionStatus = "Running"')
+    if late:
+        clauses.append(f"{search.SLA_BREACHED.name} = true")
+    for key, value in (
+        (search.CASE_STATE, state),
+        (search.CASE_PRIORITY, priority),
+        (search.INTEGRATOR_ID, integrator),
+    ):
+        if value:
+            clauses.append(f"{key.name} = {_quoted(value)}")
+    return " AND ".join(clauses)
+
+
+async def list_cases(client: Client, query: str, *, limit: int = 50) -> list[CaseRow]:
+    """Soonest next action first. Sorted here: SQL visibility has no ORDER BY."""
+    rows = []
+    async for execution in client.list_workflows(query, limit=limit):
+        found = execution.typed_search_attributes
+        rows.append(
+            CaseRow(
+                reference=found.get(search.CASE_REFERENCE) or execution.id.removeprefix("case-"),
+                case_type=found.get(search.CASE_TYPE),
+                priority=found.get(search.CASE_PRIORITY),
+                state=found.get(search.CASE_STATE),
+                next_action_due=found.get(search.NEXT_ACTION_DUE),
+                sla_breached=bool(found.get(search.SLA_BREACHED)),
+                status=execution.status.name.lower() if execution.status else "unknown",
+            )
         )
-    return CaseRefused(
-        "CaseClosed", f"case {reference} is {outcome.state}: {event} is no longer possible"
-    )
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(rows, key=lambda row: (row.next_action_due or never, row.reference))
+
+
+# The 0.1 names, kept for one release.
+CASE_EVENTS = EVENTS
+case_status = status

@@ -1,7 +1,7 @@
-"""The Python interface for change requests (DESIGN §7), beside `api` for cases.
+"""Change requests (DESIGN §7): raise one, vote, record decisions, read one, list them.
 
-Failures reach the caller as `api.CaseError`s with a `type`, exactly as for cases, so a
-platform backend and the command line handle both alike.
+Failures reach the caller as the same `ClientError` family as for cases, so a platform
+backend and the command line handle both alike.
 """
 
 from __future__ import annotations
@@ -12,32 +12,57 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.change_requests import ChangeRequestStatus, OpenChangeRequest
-from domain.cr_record import VOTES, voting_closed
+from domain.cr_record import voting_closed
 from domain.machines import ChangeRequestMachine, InvalidTransition, check_transition
 from domain.models import CaseRequest
 from domain.refusals import VotingClosed
-from sims_support.client.cases import (
-    DEFAULT_TASK_QUEUE,
-    CaseError,
-    CaseRefused,
-    NoSuchCase,
-    finished_result,
-    refusal,
-)
-from workflows import search
-from workflows.change_request import ChangeRequestInput, ChangeRequestWorkflow
-from workflows.contract import change_request_workflow_id as workflow_id
-from workflows.cr_view import static_summary
+from domain.workflow_inputs import ChangeRequestInput
+from sims_support.client import calls
 
-# The wire name of each change-request event, as platform backends and the CLI send it.
-CR_EVENTS = (*VOTES, "review", "consider", "plan", "deliver", "reject", "mark_duplicate")
+# Every lifecycle module answers with the one family of errors (0.1 names included).
+from sims_support.client.errors import CaseError as CaseError
+from sims_support.client.errors import CaseRefused as CaseRefused
+from sims_support.client.errors import ClientError as ClientError
+from sims_support.client.errors import NoSuchCase as NoSuchCase
+from sims_support.client.errors import NotFound as NotFound
+from sims_support.client.errors import Refused as Refused
+from workflows import contract, search
+
+DEFAULT_TASK_QUEUE = contract.TASK_QUEUE
+# The wire name of each vote and decision, as platform backends and the CLI send it.
+EVENTS = contract.CHANGE_REQUEST_EVENTS
+workflow_id = contract.change_request_workflow_id
 SORTS = {"votes": lambda row: (-row.votes, row.reference), "reference": lambda row: row.reference}
+
+
+def _closed(reference: str, final: ChangeRequestStatus, event: str) -> ClientError:
+    if event in contract.VOTES:
+        message = voting_closed(reference, final.state, final.original_reference)
+        return Refused(VotingClosed.__name__, message)
+    try:
+        check_transition(ChangeRequestMachine, final.state, event)
+    except InvalidTransition as refused:
+        return Refused(InvalidTransition.__name__, str(refused))
+    return Refused(
+        "ChangeRequestClosed",
+        f"change request {reference} is {final.state}: {event} is not possible",
+    )
+
+
+CHANGE_REQUEST = calls.Lifecycle(
+    noun="change request",
+    workflow=contract.CHANGE_REQUEST_WORKFLOW,
+    workflow_id=workflow_id,
+    events=EVENTS,
+    status_type=ChangeRequestStatus,
+    result_type=ChangeRequestStatus,
+    not_found="NoSuchChangeRequest",
+    closed=_closed,
+)
 
 
 class ChangeRequestRow(BaseModel):
@@ -50,8 +75,12 @@ class ChangeRequestRow(BaseModel):
     status: str
 
 
+def static_summary(request: OpenChangeRequest) -> str:
+    return f"change request {request.reference}: {request.title}"[:200]
+
+
 def handle_for(client: Client, reference: str) -> WorkflowHandle[Any, ChangeRequestStatus]:
-    return client.get_workflow_handle_for(ChangeRequestWorkflow.run, workflow_id(reference))
+    return calls.handle(client, CHANGE_REQUEST, reference)
 
 
 async def open_change_request(
@@ -62,59 +91,42 @@ async def open_change_request(
     history_threshold: int | None = None,
 ) -> ChangeRequestStatus:
     """Publish the request for consultation and return its first status; a reference once."""
-    try:
-        handle = await client.start_workflow(
-            ChangeRequestWorkflow.run,
-            ChangeRequestInput(request=request, history_threshold=history_threshold),
-            id=workflow_id(request.reference),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=static_summary(request),
-        )
-    except WorkflowAlreadyStartedError:
-        raise CaseRefused(
+    return await calls.start(
+        client,
+        CHANGE_REQUEST,
+        request.reference,
+        ChangeRequestInput(request=request, history_threshold=history_threshold),
+        task_queue=task_queue,
+        summary=static_summary(request),
+        already_open=Refused(
             "ChangeRequestAlreadyOpen",
             f"reference: change request {request.reference} already exists; vote on it, "
             "or raise a new one with a new reference",
-        ) from None
-    try:
-        return await handle.execute_update(ChangeRequestWorkflow.opened)
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise await _explain(handle, err, "opened") from None
+        ),
+    )
 
 
-async def send_cr(
+async def send(
     client: Client, reference: str, event: str, request: CaseRequest
 ) -> ChangeRequestStatus:
     """Send one vote or decision (an Update); returns the request's status after it."""
-    if event not in CR_EVENTS:
-        raise CaseError("UnknownEvent", f"event: {event!r} is not one of {', '.join(CR_EVENTS)}")
     original = getattr(request, "original_reference", None)
     if event == "mark_duplicate" and original:
         await _must_exist(client, original)
-    handle = handle_for(client, reference)
-    try:
-        return await handle.execute_update(event, request, result_type=ChangeRequestStatus)
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise await _explain(handle, err, event) from None
+    return await calls.update(client, CHANGE_REQUEST, reference, event, request)
 
 
-async def cr_status(client: Client, reference: str) -> ChangeRequestStatus:
-    handle = handle_for(client, reference)
-    try:
-        return await handle.query(ChangeRequestWorkflow.status)
-    except RPCError as err:
-        raise await _explain(handle, err, "status") from None
+async def status(client: Client, reference: str) -> ChangeRequestStatus:
+    return await calls.query(client, CHANGE_REQUEST, reference)
 
 
 def list_query(*, include_closed: bool = False, state: str | None = None) -> str:
-    clauses = [f'WorkflowType = "{ChangeRequestWorkflow.__name__}"']
+    clauses = [f'WorkflowType = "{contract.CHANGE_REQUEST_WORKFLOW}"']
     if not include_closed:
         clauses.append('ExecutionStatus = "Running"')
     if state:
         if state not in {s.id for s in ChangeRequestMachine.states}:
-            raise CaseError("UnknownState", f"state: {state!r} is not a change-request state")
+            raise ClientError("UnknownState", f"state: {state!r} is not a change-request state")
         clauses.append(f'{search.CASE_STATE.name} = "{state}"')
     return " AND ".join(clauses)
 
@@ -146,31 +158,14 @@ async def _must_exist(client: Client, reference: str) -> None:
         await client.workflow_service.describe_workflow_execution(request)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
-            raise CaseRefused(
+            raise Refused(
                 "UnknownOriginal",
                 f"original_reference: no change request {reference} exists",
             ) from None
-        raise CaseError(type(err).__name__, str(err)) from None
+        raise ClientError(type(err).__name__, str(err)) from None
 
 
-async def _explain(handle: WorkflowHandle[Any, Any], err: Exception, event: str) -> CaseError:
-    reference = handle.id.removeprefix("cr-")
-    known = refusal(err)
-    if known is not None:
-        return known
-    # Not found: either no such change request, or one whose workflow has finished.
-    what = f"change request {reference}"
-    try:
-        final: ChangeRequestStatus = await finished_result(handle, what)
-    except NoSuchCase:
-        return NoSuchCase("NoSuchChangeRequest", f"reference: no {what} exists")
-    except CaseError as closed:
-        return closed
-    if event in VOTES:
-        message = voting_closed(reference, final.state, final.original_reference)
-        return CaseRefused(VotingClosed.__name__, message)
-    try:
-        check_transition(ChangeRequestMachine, final.state, event)
-    except InvalidTransition as refused:
-        return CaseRefused(InvalidTransition.__name__, str(refused))
-    return CaseRefused("ChangeRequestClosed", f"{what} is {final.state}: {event} is not possible")
+# The 0.1 names, kept for one release.
+CR_EVENTS = EVENTS
+send_cr = send
+cr_status = status

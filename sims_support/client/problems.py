@@ -1,6 +1,6 @@
-"""The Python interface for problems (DESIGN §6); `cli_problem` is built on it.
+"""Problems (DESIGN §6): open one, record the desk's decisions, read its status.
 
-Failures reach the caller as the same `api.CaseError` family as for cases, with a `type`
+Failures reach the caller as the same `ClientError` family as for cases, with a `type`
 (the workflow's `ApplicationError` type) and a message a person can act on.
 """
 
@@ -8,34 +8,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from domain.problem_links import ProblemInput
-from domain.problems import (
-    OpenProblem,
-    ProblemRequest,
-    ProblemStatus,
-)
-from sims_support.client.cases import DEFAULT_TASK_QUEUE, CaseError, CaseRefused, NoSuchCase
-from workflows.contract import problem_workflow_id
-from workflows.problem import ProblemWorkflow
+from domain.problems import OpenProblem, ProblemRequest, ProblemStatus
+from sims_support.client import calls
 
+# Every lifecycle module answers with the one family of errors (0.1 names included).
+from sims_support.client.errors import CaseError as CaseError
+from sims_support.client.errors import CaseRefused as CaseRefused
+from sims_support.client.errors import ClientError as ClientError
+from sims_support.client.errors import NoSuchCase as NoSuchCase
+from sims_support.client.errors import NotFound as NotFound
+from sims_support.client.errors import Refused as Refused
+from workflows import contract
+
+DEFAULT_TASK_QUEUE = contract.TASK_QUEUE
 # The wire name of each decision on a problem, as the CLI and platform backends send it.
-PROBLEM_EVENTS = (
-    "schedule_review",
-    "accept_as_defect",
-    "reject",
-    "request_information",
-    "schedule_fix",
-    "release_fix",
+EVENTS = contract.PROBLEM_EVENTS
+workflow_id = contract.problem_workflow_id
+
+
+def _closed(reference: str, final: ProblemStatus, event: str) -> ClientError:
+    return Refused(
+        "ProblemClosed", f"problem {reference} is {final.state}: {event} is no longer possible"
+    )
+
+
+def _failed(what: str, failure: WorkflowFailureError) -> ClientError:
+    return Refused("ProblemClosed", f"{what} has ended: {failure}")
+
+
+PROBLEM = calls.Lifecycle(
+    noun="problem",
+    workflow=contract.PROBLEM_WORKFLOW,
+    workflow_id=workflow_id,
+    events=EVENTS,
+    status_type=ProblemStatus,
+    result_type=ProblemStatus,
+    not_found="NoSuchProblem",
+    closed=_closed,
+    failed=_failed,
 )
 
 
-def handle_for(client: Client, reference: str) -> WorkflowHandle[Any, ProblemStatus]:
-    return client.get_workflow_handle_for(ProblemWorkflow.run, problem_workflow_id(reference))
+def static_summary(opening: OpenProblem) -> str:
+    return f"problem {opening.reference}: {opening.summary}"[:200]
 
 
 async def open_problem(
@@ -46,63 +64,36 @@ async def open_problem(
     history_threshold: int | None = None,
 ) -> ProblemStatus:
     """Start the problem's workflow; a reference opens once (escalations may open it too)."""
-    try:
-        handle = await client.start_workflow(
-            ProblemWorkflow.run,
-            ProblemInput(opening=opening, history_threshold=history_threshold),
-            id=problem_workflow_id(opening.reference),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=f"problem {opening.reference}: {opening.summary}"[:200],
-        )
-    except WorkflowAlreadyStartedError:
-        raise CaseRefused(
+    return await calls.start(
+        client,
+        PROBLEM,
+        opening.reference,
+        ProblemInput(opening=opening, history_threshold=history_threshold),
+        task_queue=task_queue,
+        summary=static_summary(opening),
+        already_open=Refused(
             "ProblemAlreadyOpen",
             f"reference: problem {opening.reference} already exists (an escalated case may "
             "have opened it); send decisions to it, and classify it when accepting it",
-        ) from None
-    try:
-        return await handle.execute_update(ProblemWorkflow.opened)
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise await _explain(handle, err, "opened") from None
+        ),
+    )
+
+
+def handle_for(client: Client, reference: str) -> WorkflowHandle[Any, ProblemStatus]:
+    return calls.handle(client, PROBLEM, reference)
 
 
 async def send(
     client: Client, reference: str, event: str, request: ProblemRequest
 ) -> ProblemStatus:
     """Send one decision (an Update); returns the problem's status after it."""
-    if event not in PROBLEM_EVENTS:
-        known = ", ".join(PROBLEM_EVENTS)
-        raise CaseError("UnknownEvent", f"event: {event!r} is not one of {known}")
-    handle = handle_for(client, reference)
-    try:
-        return await handle.execute_update(event, request, result_type=ProblemStatus)
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise await _explain(handle, err, event) from None
+    return await calls.update(client, PROBLEM, reference, event, request)
 
 
-async def problem_status(client: Client, reference: str) -> ProblemStatus:
-    handle = handle_for(client, reference)
-    try:
-        return await handle.query(ProblemWorkflow.status)
-    except RPCError as err:
-        raise await _explain(handle, err, "status") from None
+async def status(client: Client, reference: str) -> ProblemStatus:
+    return await calls.query(client, PROBLEM, reference)
 
 
-async def _explain(handle: WorkflowHandle[Any, Any], err: Exception, event: str) -> CaseError:
-    reference = handle.id.removeprefix("problem-")
-    cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else None
-    if isinstance(cause, ApplicationError):
-        return CaseRefused(cause.type or "Refused", cause.message)
-    if not (isinstance(err, RPCError) and err.status is RPCStatusCode.NOT_FOUND):
-        return CaseError(type(err).__name__, str(err))
-    try:
-        final: ProblemStatus = await handle.result()
-    except RPCError:
-        return NoSuchCase("NoSuchProblem", f"reference: no problem {reference} exists")
-    except Exception as failure:  # a failed or terminated run: say so, in one line
-        return CaseRefused("ProblemClosed", f"problem {reference} has ended: {failure}")
-    return CaseRefused(
-        "ProblemClosed", f"problem {reference} is {final.state}: {event} is no longer possible"
-    )
+# The 0.1 names, kept for one release.
+PROBLEM_EVENTS = EVENTS
+problem_status = status

@@ -1,54 +1,52 @@
 """School data and partner access on a case (DESIGN §8), for platform backends and the CLI.
 
-Failures reach callers as `api.CaseError`s, like every other case event: `CaseRefused`
-with the rule's type (`SchoolDataNotAllowed`, `AccessAlreadyDecided`, ...) or
-`NoSuchCase`.
+These are updates on the case's workflow, so failures are a case's: `Refused` with the
+rule's type (`SchoolDataNotAllowed`, `AccessAlreadyDecided`, ...) or `NotFound`
+(`NoSuchCase`).
 """
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client
 
-from domain.models import CaseRequest
+from domain.models import CaseOutcome, CaseRequest
 from domain.school_data import SchoolData
-from sims_support.client.cases import CaseError, CaseRefused, finished_result, handle_for, refusal
+from sims_support.client import calls
+from sims_support.client.cases import CASE
 
-SCHOOL_EVENTS = (
-    "request_school_data",
-    "record_data_transfer",
-    "request_partner_access",
-    "approve_partner_access",
-    "refuse_partner_access",
+# Every lifecycle module answers with the one family of errors (0.1 names included).
+from sims_support.client.errors import CaseError as CaseError
+from sims_support.client.errors import CaseRefused as CaseRefused
+from sims_support.client.errors import ClientError as ClientError
+from sims_support.client.errors import NoSuchCase as NoSuchCase
+from sims_support.client.errors import NotFound as NotFound
+from sims_support.client.errors import Refused as Refused
+from workflows import contract
+
+EVENTS = contract.SCHOOL_EVENTS
+
+SCHOOL = calls.Lifecycle(
+    noun=CASE.noun,
+    workflow=CASE.workflow,
+    workflow_id=CASE.workflow_id,
+    events=EVENTS,
+    status_type=SchoolData,
+    result_type=CaseOutcome,
+    not_found=CASE.not_found,
+    closed=CASE.closed,
 )
 
 
-async def send_school(
-    client: Client, reference: str, event: str, request: CaseRequest
-) -> SchoolData:
+async def send(client: Client, reference: str, event: str, request: CaseRequest) -> SchoolData:
     """Send one school-data event (an Update); returns the case's school data after it."""
-    if event not in SCHOOL_EVENTS:
-        known = ", ".join(SCHOOL_EVENTS)
-        raise CaseError("UnknownEvent", f"event: {event!r} is not one of {known}")
-    handle = handle_for(client, reference)
-    try:
-        return await handle.execute_update(event, request, result_type=SchoolData)
-    except (WorkflowUpdateFailedError, RPCError) as err:
-        raise await _explain(client, reference, err, event) from None
+    return await calls.update(client, SCHOOL, reference, event, request)
 
 
-async def school_data(client: Client, reference: str) -> SchoolData:
-    try:
-        return await handle_for(client, reference).query("school_data", result_type=SchoolData)
-    except RPCError as err:
-        raise await _explain(client, reference, err, "school_data") from None
+async def status(client: Client, reference: str) -> SchoolData:
+    return await calls.query(client, SCHOOL, reference, contract.SCHOOL_DATA)
 
 
-async def _explain(client: Client, reference: str, err: Exception, event: str) -> CaseError:
-    known = refusal(err)
-    if known is not None:
-        return known
-    outcome = await finished_result(handle_for(client, reference), f"case {reference}")
-    return CaseRefused(
-        "CaseClosed", f"case {reference} is {outcome.state}: {event} is no longer possible"
-    )
+# The 0.1 names, kept for one release.
+SCHOOL_EVENTS = EVENTS
+send_school = send
+school_data = status

@@ -11,7 +11,7 @@ from html import escape
 
 from domain.kpi import BucketAttainment, ResolutionAttainment
 from domain.kpi_report import KpiReport
-from sims_support.cli.render import london, working_time
+from sims_support.reports.format import london, working_time
 from sims_support.reports.text import heading, limit_label, misses, percent
 
 PANEL_W, PANEL_H, PLOT_H, TOP = 230, 250, 160, 40

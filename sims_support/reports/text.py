@@ -8,7 +8,7 @@ import textwrap
 from domain.calendar import WORKING_DAY
 from domain.kpi import BucketAttainment, ResolutionAttainment
 from domain.kpi_report import KpiReport
-from sims_support.cli.render import NONE, london, table, working_time
+from sims_support.reports.format import NONE, london, table, working_time
 
 WIDTH = 100
 MET, MISSED = "✓", "✗"

@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.change_requests import Decision, OpenChangeRequest, Vote
-from sims_support.client import change_requests as cr_api
+from sims_support.client import change_requests
 from tests.system.conftest import Sims, unique
 
 pytestmark = pytest.mark.timeout(120)
@@ -27,15 +27,15 @@ async def test_change_requests_are_listed_most_voted_first(sims: Sims) -> None:
             raised_by="INT-1",
             raised_at=dt.datetime.now(dt.UTC),
         )
-        await cr_api.open_change_request(client, request, task_queue=sims.task_queue)
+        await change_requests.open_change_request(client, request, task_queue=sims.task_queue)
         for n in range(count):
             vote = Vote(request_id=f"{reference}-{n}", integrator_id=f"INT-{n}")
-            await cr_api.send_cr(client, reference, "vote", vote)
+            await change_requests.send(client, reference, "vote", vote)
     mine = sorted(votes, key=lambda r: -votes[r])
 
-    rows: list[cr_api.ChangeRequestRow] = []
+    rows: list[change_requests.ChangeRequestRow] = []
     for _ in range(100):  # visibility catches up in a moment
-        listed = await cr_api.list_change_requests(client, cr_api.list_query())
+        listed = await change_requests.list_change_requests(client, change_requests.list_query())
         rows = [row for row in listed if row.reference in votes]
         if [row.votes for row in rows] == sorted(votes.values(), reverse=True):
             break
@@ -45,4 +45,4 @@ async def test_change_requests_are_listed_most_voted_first(sims: Sims) -> None:
     assert {row.state for row in rows} == {"published_for_consultation"}
     rejected = Decision(request_id="no-1", decided_by="pm-ann", reason="not enough votes")
     for reference in votes:
-        await cr_api.send_cr(client, reference, "reject", rejected)
+        await change_requests.send(client, reference, "reject", rejected)

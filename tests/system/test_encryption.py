@@ -8,7 +8,7 @@ import json
 from temporalio.client import Client
 
 from sims_support.cli.examples import REPORTER
-from sims_support.client import cases as api
+from sims_support.client import cases
 from sims_support.runtime.converter import data_converter
 from sims_support.security.codec import new_key
 from tests.system.conftest import Sims
@@ -23,7 +23,7 @@ async def test_a_keyed_worker_and_cli_write_only_ciphertext_and_read_it_back(sim
     shown = sims.cli("status", case["reference"], "--json")
 
     plain = await Client.connect(sims.address, data_converter=data_converter())
-    history = await plain.get_workflow_handle(api.workflow_id(case["reference"])).fetch_history()
+    history = await plain.get_workflow_handle(cases.workflow_id(case["reference"])).fetch_history()
     raw = b"".join(event.SerializeToString() for event in history.events)
     started = history.events[0].workflow_execution_started_event_attributes
 

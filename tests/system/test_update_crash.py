@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.models import Acknowledge, PostUpdate, Withdraw
 from domain.workflow_inputs import CaseInput
-from sims_support.client import cases as api
+from sims_support.client import cases
 from tests.factories import intake
 from tests.system.conftest import Sims, unique
 from workflows.case import CaseWorkflow
@@ -34,12 +34,12 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
     handle = await client.start_workflow(
         CaseWorkflow.run,
         CaseInput(intake=case),
-        id=api.workflow_id(case.reference),
+        id=cases.workflow_id(case.reference),
         task_queue=sims.task_queue,
         task_timeout=dt.timedelta(seconds=2),
     )
     await handle.execute_update(CaseWorkflow.opened)
-    await api.send(client, case.reference, "acknowledge", Acknowledge(request_id="ack"))
+    await cases.send(client, case.reference, "acknowledge", Acknowledge(request_id="ack"))
 
     outcomes: dict[str, tuple[float, float, str]] = {}
     stop = asyncio.Event()
@@ -50,7 +50,7 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
             began = time.monotonic()
             try:
                 await asyncio.wait_for(
-                    api.send(client, case.reference, "post_update", request), timeout=45
+                    cases.send(client, case.reference, "post_update", request), timeout=45
                 )
                 answer = "ok"
             except Exception as err:  # the caller's view: any error at all
@@ -71,12 +71,12 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
 
     in_flight = [rid for rid, (began, ended, _) in outcomes.items() if began < killed_at < ended]
     failed = [rid for rid, (_, _, answer) in outcomes.items() if answer != "ok"]
-    seen = Counter(e.request_id for e in (await api.case_status(client, case.reference)).timeline)
+    seen = Counter(e.request_id for e in (await cases.status(client, case.reference)).timeline)
     for rid in failed:  # the caller's retry, with the same request id
-        await api.send(
+        await cases.send(
             client, case.reference, "post_update", PostUpdate(request_id=rid, message="x")
         )
-    final = await api.case_status(client, case.reference)
+    final = await cases.status(client, case.reference)
     final_seen = Counter(e.request_id for e in final.timeline)
     history = await handle.fetch_history()
 
@@ -91,4 +91,4 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
         f"\n{len(outcomes)} updates, {len(in_flight)} in flight at the kill, "
         f"{len(failed)} failed to their caller and applied once on retry"
     )
-    await api.send(client, case.reference, "withdraw", Withdraw(request_id="end", reason="over"))
+    await cases.send(client, case.reference, "withdraw", Withdraw(request_id="end", reason="over"))

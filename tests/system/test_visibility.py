@@ -9,7 +9,7 @@ import json
 
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
-from sims_support.client import cases as api
+from sims_support.client import cases
 from sims_support.config import Settings
 from sims_support.runtime.connect import connect
 from tests.system.conftest import Sims
@@ -22,7 +22,7 @@ async def test_an_open_p1_shows_its_clocks_and_state_to_operators(sims: Sims) ->
     assert opened.returncode == 0, opened.stderr
     status = json.loads(opened.stdout)
     client = await connect(Settings(temporal_address=sims.address), address=sims.address)
-    handle = api.handle_for(client, status["reference"])
+    handle = cases.handle_for(client, status["reference"])
 
     described = await handle.describe()
     attributes = described.typed_search_attributes
@@ -60,4 +60,4 @@ async def test_an_operator_filter_finds_the_case_by_its_attributes(sims: Sims) -
         if ids:
             break
         await asyncio.sleep(0.25)
-    assert ids == [api.workflow_id(opened["reference"])]
+    assert ids == [cases.workflow_id(opened["reference"])]

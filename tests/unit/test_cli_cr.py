@@ -7,26 +7,22 @@ import argparse
 import pytest
 
 from domain.change_requests import Deliver, MarkDuplicate, Vote
-from sims_support.cli.change_request import ACTIONS, add_cr_parser, check_input, read_request
-from sims_support.cli.parser import Failure, Parser
-from sims_support.client.change_requests import CR_EVENTS
+from sims_support.cli.change_request import COMMANDS, add_parser, prepare
+from sims_support.cli.common import Parser, read_request
+from sims_support.cli.exits import Failure
 
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = Parser(prog="sims-case")
     commands = parser.add_subparsers(dest="command", required=True)
-    add_cr_parser(commands)
+    add_parser(commands)
     return parser.parse_args(list(argv))
-
-
-def test_every_action_sends_a_change_request_event() -> None:
-    assert {action.update for action in ACTIONS.values()} == set(CR_EVENTS)
 
 
 def test_a_vote_names_the_integrator() -> None:
     args = parse("cr", "vote", "CR-1", "--integrator", "INT-9", "--request-id", "r-1")
 
-    assert read_request(args, ACTIONS["vote"]) == Vote(request_id="r-1", integrator_id="INT-9")
+    assert read_request(args, COMMANDS["vote"]) == Vote(request_id="r-1", integrator_id="INT-9")
 
 
 def test_a_delivery_records_who_why_and_the_release() -> None:
@@ -34,7 +30,7 @@ def test_a_delivery_records_who_why_and_the_release() -> None:
         "cr", "deliver", "CR-1", "--by", "pm-ann", "--reason", "shipped", "--release", "7.220"
     )
 
-    request = read_request(args, ACTIONS["deliver"])
+    request = read_request(args, COMMANDS["deliver"])
 
     assert isinstance(request, Deliver)
     assert (request.decided_by, request.reason, request.release_version) == (
@@ -56,7 +52,7 @@ def test_a_duplicate_needs_an_original_or_a_workaround_before_temporal_is_asked(
     args = parse("cr", "duplicate", "CR-2", "--by", "pm-ann", "--reason", "same ask")
 
     with pytest.raises(Failure) as refused:
-        check_input(args)
+        prepare(args)
 
     assert refused.value.code == 2
     assert "original_reference or workaround" in str(refused.value)
@@ -65,7 +61,7 @@ def test_a_duplicate_needs_an_original_or_a_workaround_before_temporal_is_asked(
 def test_a_duplicate_may_name_its_original() -> None:
     args = parse("cr", "duplicate", "CR-2", "--by", "pm", "--reason", "same", "--original", "CR-1")
 
-    request = read_request(args, ACTIONS["duplicate"])
+    request = read_request(args, COMMANDS["duplicate"])
 
     assert isinstance(request, MarkDuplicate) and request.original_reference == "CR-1"
 
@@ -74,7 +70,7 @@ def test_a_bad_reference_is_refused_naming_it() -> None:
     args = parse("cr", "status", "cr one")
 
     with pytest.raises(Failure, match="REF"):
-        check_input(args)
+        prepare(args)
 
 
 def test_a_bad_original_reference_is_refused_naming_the_flag() -> None:
@@ -83,7 +79,7 @@ def test_a_bad_original_reference_is_refused_naming_the_flag() -> None:
     )
 
     with pytest.raises(Failure, match="--original"):
-        check_input(args)
+        prepare(args)
 
 
 def test_list_sorts_by_votes_unless_told_otherwise() -> None:
@@ -98,4 +94,4 @@ def test_opening_needs_a_title_and_who_raised_it() -> None:
         parse("cr", "open", "CR-1", "--title", "Codes")
     args = parse("cr", "open", "CR-1", "--title", "", "--raised-by", "INT-1")
     with pytest.raises(Failure, match="title"):
-        check_input(args)
+        prepare(args)

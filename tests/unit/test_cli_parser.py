@@ -11,18 +11,11 @@ from pathlib import Path
 import pytest
 
 from domain.models import ChangePriority, EscalateToProblem, OpenCase, Priority
+from sims_support.cli.case import COMMANDS, in_command_words, prepare, read_intake
+from sims_support.cli.common import read_request
 from sims_support.cli.examples import EXAMPLES, example
-from sims_support.cli.parser import (
-    BAD_INPUT,
-    EVENTS,
-    Failure,
-    build_parser,
-    in_command_words,
-    read_intake,
-    read_reference,
-    read_request,
-)
-from sims_support.client import cases as api
+from sims_support.cli.exits import BAD_INPUT, Failure
+from sims_support.cli.main import build_parser
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 
@@ -31,14 +24,10 @@ def parse(*argv: str):  # type: ignore[no-untyped-def]
     return build_parser().parse_args(argv)
 
 
-def test_every_case_event_has_a_command_and_every_command_a_case_event() -> None:
-    assert sorted(event.update for event in EVENTS.values()) == sorted(api.CASE_EVENTS)
-
-
 def test_a_priority_change_reads_as_the_update_the_workflow_expects() -> None:
     args = parse("priority", "INC-1", "--impact", "2", "--urgency", "1", "--reason", "outage")
 
-    request = read_request(args, EVENTS["priority"])
+    request = read_request(args, COMMANDS["priority"])
 
     assert isinstance(request, ChangePriority)
     assert (request.impact, request.urgency, request.reason) == (2, 1, "outage")
@@ -48,14 +37,14 @@ def test_a_priority_change_reads_as_the_update_the_workflow_expects() -> None:
 def test_a_retry_reuses_the_request_id_it_is_given() -> None:
     args = parse("escalate", "INC-1", "--problem", "PRB-7", "--request-id", "req-42")
 
-    request = read_request(args, EVENTS["escalate"])
+    request = read_request(args, COMMANDS["escalate"])
 
     assert request == EscalateToProblem(request_id="req-42", problem_reference="PRB-7")
 
 
 def test_each_request_gets_a_fresh_request_id_by_default() -> None:
-    first = read_request(parse("accept", "INC-1"), EVENTS["accept"])
-    second = read_request(parse("accept", "INC-1"), EVENTS["accept"])
+    first = read_request(parse("accept", "INC-1"), COMMANDS["accept"])
+    second = read_request(parse("accept", "INC-1"), COMMANDS["accept"])
     assert first.request_id != second.request_id
 
 
@@ -71,7 +60,7 @@ def test_global_options_may_come_before_or_after_the_command() -> None:
 def test_a_value_out_of_range_names_the_flag_the_person_typed() -> None:
     args = parse("priority", "INC-1", "--impact", "7", "--urgency", "1", "--reason", "x")
     with pytest.raises(Failure, match=r"^--impact: .*less than or equal to 4") as refused:
-        read_request(args, EVENTS["priority"])
+        read_request(args, COMMANDS["priority"])
     assert refused.value.code == BAD_INPUT
 
 
@@ -91,7 +80,7 @@ def test_an_offer_accepts_only_the_charters_kinds_of_resolution() -> None:
 
 def test_a_reference_that_cannot_be_a_case_is_refused_before_asking_temporal() -> None:
     with pytest.raises(Failure, match="REF: 'inc 1' is not a case reference"):
-        read_reference(parse("status", "inc 1"))
+        prepare(parse("status", "inc 1"))
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,9 @@ from domain.models import (
     EventKind,
     Priority,
 )
-from sims_support.cli.render import CaseRow, london, render_rows, render_status, working_time
+from sims_support.cli.render import render_rows, render_status
+from sims_support.client.cases import CaseRow
+from sims_support.reports.format import london, working_time
 
 UTC = dt.UTC
 

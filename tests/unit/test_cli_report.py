@@ -13,8 +13,8 @@ from activities.ledger import Ledger
 from domain.kpi_ledger import LedgerEntry
 from domain.models import Priority
 from sims_support.cli import main as starter
-from sims_support.cli.parser import build_parser
-from sims_support.cli.report import dispatch_report
+from sims_support.cli.main import build_parser
+from sims_support.cli.report import dispatch
 from sims_support.config import Settings
 from tests.kpi_data import CASES, NOW, case, mon
 from tests.ledger_db import ledger_url
@@ -47,7 +47,7 @@ def args_for(*argv: str) -> argparse.Namespace:
 
 
 async def report(url: str, *argv: str) -> str:
-    return await dispatch_report(args_for(*WEEK, "--ledger", url, *argv), Settings(), now=NOW)
+    return await dispatch(args_for(*WEEK, "--ledger", url, *argv), Settings(), now=NOW)
 
 
 async def test_the_table_fits_a_100_column_terminal(filled: str) -> None:

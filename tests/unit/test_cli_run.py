@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
-from sims_support.cli.main import cases_query, failure_for, run
-from sims_support.cli.parser import build_parser
-from sims_support.client import cases as api
+from sims_support.cli.case import cases_query
+from sims_support.cli.main import build_parser, failure_for, run
+from sims_support.client.errors import NotFound, Refused
 
 
 @pytest.fixture(autouse=True)
@@ -80,12 +80,12 @@ def test_help_is_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     ("error", "code", "message"),
     [
         (
-            api.CaseRefused("InvalidTransition", "acknowledge is not allowed (allowed now: "
+            Refused("InvalidTransition", "acknowledge is not allowed (allowed now: "
                             "post_update)"),
             3,
             "refused: acknowledge is not allowed (allowed now: update)",
         ),
-        (api.NoSuchCase("NoSuchCase", "reference: no case INC-9 exists"), 4, "no case INC-9"),
+        (NotFound("NoSuchCase", "reference: no case INC-9 exists"), 4, "no case INC-9"),
         (RPCError("gone", RPCStatusCode.UNAVAILABLE, b""), 1, "Temporal could not do it: gone"),
     ],
 )  # fmt: skip

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 
 from domain.school_data import AccessState, DataRequest, PartnerAccess, SchoolData
-from sims_support.cli.parser import Failure, build_parser
-from sims_support.cli.school import ACTIONS, read_request, render
+from sims_support.cli.common import read_request
+from sims_support.cli.exits import Failure
+from sims_support.cli.main import build_parser
+from sims_support.cli.school import COMMANDS, render_school
 
 AT = dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC)
 
@@ -19,7 +21,7 @@ def parse(*argv: str) -> object:
 
 def test_a_share_request_is_read_from_its_flags() -> None:
     args = parse("share", "INC-1", "--partner", "Offshore Ltd", "--country", "IN", "--purpose", "x")
-    request = read_request(args, ACTIONS["share"])  # type: ignore[arg-type]
+    request = read_request(args, COMMANDS["share"])  # type: ignore[arg-type]
     assert request.model_dump() == {
         "request_id": request.request_id,
         "partner": "Offshore Ltd",
@@ -39,7 +41,7 @@ def test_a_share_request_is_read_from_its_flags() -> None:
 def test_bad_input_names_the_flag(argv: list[str], flag: str) -> None:
     args = parse(*argv)
     with pytest.raises(Failure) as failed:
-        read_request(args, ACTIONS[argv[0]])  # type: ignore[arg-type]
+        read_request(args, COMMANDS[argv[0]])  # type: ignore[arg-type]
     assert failed.value.code == 2 and str(failed.value).startswith(flag)
 
 
@@ -57,10 +59,10 @@ def test_the_school_data_reads_as_a_short_list() -> None:
             ),
         ),
     )
-    assert render(data).splitlines() == [
+    assert render_school(data).splitlines() == [
         "school data requests:",
         "  d1  repro  transfers: -",
         "partner access:",
         "  a1: Offshore Ltd (IN)  pending until 2026-12-14 10:00 UTC",
     ]
-    assert render(SchoolData()) == "no school data requested"
+    assert render_school(SchoolData()) == "no school data requested"

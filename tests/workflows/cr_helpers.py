@@ -14,7 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.change_requests import ChangeRequestStatus, Decision, OpenChangeRequest, Vote
 from domain.models import CaseRequest
-from sims_support.client import change_requests as cr_api
+from sims_support.client import change_requests
+from sims_support.client.errors import ClientError
 from tests.factories import new_reference
 from tests.workflows.helpers import request_id
 
@@ -31,10 +32,10 @@ async def close_change_requests(client: Client) -> AsyncIterator[None]:
     yield
     while RAISED:
         reference = RAISED.pop()
-        with contextlib.suppress(cr_api.CaseError):  # it had already finished
+        with contextlib.suppress(ClientError):  # it had already finished
             await send(client, reference, "reject", decision(reason="test over"))
         with contextlib.suppress(WorkflowFailureError):
-            await cr_api.handle_for(client, reference).result()
+            await change_requests.handle_for(client, reference).result()
 
 
 async def raise_cr(
@@ -48,7 +49,9 @@ async def raise_cr(
         raised_at=await env.get_current_time(),
     )
     RAISED.append(request.reference)
-    return await cr_api.open_change_request(client, request, task_queue=task_queue, **options)
+    return await change_requests.open_change_request(
+        client, request, task_queue=task_queue, **options
+    )
 
 
 def decision(model: type[Decision] = Decision, **fields: Any) -> Any:
@@ -63,12 +66,12 @@ def vote(integrator: str) -> Vote:
 async def send(
     client: Client, reference: str, event: str, request: CaseRequest
 ) -> ChangeRequestStatus:
-    return await cr_api.send_cr(client, reference, event, request)
+    return await change_requests.send(client, reference, event, request)
 
 
 async def accepted_updates(client: Client, reference: str) -> list[str]:
     """The updates the workflow's history records (refused ones leave none)."""
-    history = await cr_api.handle_for(client, reference).fetch_history()
+    history = await change_requests.handle_for(client, reference).fetch_history()
     return [
         event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
         for event in history.events
@@ -77,4 +80,4 @@ async def accepted_updates(client: Client, reference: str) -> list[str]:
 
 
 async def history_length(client: Client, reference: str) -> int:
-    return len((await cr_api.handle_for(client, reference).fetch_history()).events)
+    return len((await change_requests.handle_for(client, reference).fetch_history()).events)

@@ -11,7 +11,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from domain.models import CaseRequest, CaseStatus
-from sims_support.client import cases as api
+from sims_support.client import cases
 from tests.factories import LONDON
 
 MONDAY, FRIDAY = 0, 4
@@ -36,7 +36,7 @@ def london(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 async def send(client: Client, reference: str, event: str, request: CaseRequest) -> CaseStatus:
-    return await api.send(client, reference, event, request)
+    return await cases.send(client, reference, event, request)
 
 
 def clock(status: CaseStatus, name: str) -> tuple[dt.datetime | None, str]:
@@ -46,7 +46,7 @@ def clock(status: CaseStatus, name: str) -> tuple[dt.datetime | None, str]:
 
 async def accepted_updates(client: Client, reference: str) -> list[str]:
     """The names of the updates the workflow's history records (rejected ones leave none)."""
-    history = await api.handle_for(client, reference).fetch_history()
+    history = await cases.handle_for(client, reference).fetch_history()
     return [
         event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
         for event in history.events

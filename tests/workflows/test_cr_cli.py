@@ -8,9 +8,9 @@ import pytest
 from temporalio.client import Client
 
 from domain.change_requests import ChangeRequestStatus
-from sims_support.cli.change_request import add_cr_parser, run_cr_command
+from sims_support.cli import change_request
 from sims_support.cli.change_request_render import render_cr
-from sims_support.cli.parser import Parser
+from sims_support.cli.common import Parser
 from tests.factories import new_reference
 from tests.workflows.cr_helpers import RAISED, close_change_requests
 
@@ -19,12 +19,12 @@ pytestmark = pytest.mark.usefixtures("worker", close_change_requests.__name__)
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = Parser(prog="sims-case")
-    add_cr_parser(parser.add_subparsers(dest="command", required=True))
+    change_request.add_parser(parser.add_subparsers(dest="command", required=True))
     return parser.parse_args(["cr", *argv])
 
 
 async def cr(client: Client, task_queue: str, *argv: str) -> ChangeRequestStatus:
-    result = await run_cr_command(client, parse(*argv), task_queue)
+    result = await change_request.run(client, parse(*argv), task_queue)
     assert isinstance(result, ChangeRequestStatus)
     return result
 

@@ -27,8 +27,8 @@ from domain.models import (
     Priority,
 )
 from domain.policy import SupportPolicy
-from sims_support.cli.parser import build_parser
-from sims_support.cli.report import dispatch_report
+from sims_support.cli.main import build_parser
+from sims_support.cli.report import dispatch as dispatch_report
 from sims_support.client import cases as api
 from sims_support.config import Settings
 from tests.conftest import CALENDAR, move_clock_to, quiet_weekday_at

@@ -1,0 +1,126 @@
+"""What every `sims-case` command shares: the parser, the options every command takes, the
+command tables' one shape, reading a request from flags, and the wait for a worker.
+
+Every lifecycle module (`case`, `problem`, `change_request`, `school`, `report`) imports
+this one; `main` composes them. Nothing here imports a lifecycle module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, NoReturn, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
+
+from domain.models import Reference
+from sims_support.cli.exits import bad_input, no_worker
+from sims_support.config import Settings
+from sims_support.runtime.connect import connect, one_line
+
+WAIT_SECONDS = 30.0
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Command(Generic[M]):
+    """One sub-command that sends one event: `sims-case update REF --message ...`."""
+
+    update: str  # the Update's name, as workflows/contract.py lists it
+    model: type[M]  # what the Update takes
+    options: dict[str, str]  # command-line flag -> field of the model
+    help: str
+    choices: Mapping[str, Sequence[str]] = field(default_factory=dict)  # field -> its values
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise bad_input(f"{message} (see `{self.prog} --help`)")
+
+
+def common_options(*, with_defaults: bool) -> Parser:
+    """Options every command takes, before or after its name. Sub-commands get them with
+    SUPPRESS as default, so an option given before the command is not reset after it."""
+
+    def default(value: object) -> object:
+        return value if with_defaults else argparse.SUPPRESS
+
+    common = Parser(add_help=False)
+    common.add_argument("--address", default=default(None), help="Temporal host:port")
+    common.add_argument("--namespace", default=default(None), help="Temporal namespace")
+    common.add_argument("--task-queue", default=default(None), help="the workers' task queue")
+    common.add_argument("--json", action="store_true", default=default(False), help="print JSON")
+    common.add_argument(
+        "--wait",
+        type=float,
+        default=default(WAIT_SECONDS),
+        metavar="SECONDS",
+        help=f"how long to wait for a worker (default {WAIT_SECONDS:.0f})",
+    )
+    return common
+
+
+def add_commands(
+    subparsers: Any,
+    commands: Mapping[str, Command[Any]],
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> None:
+    """One sub-command per entry: `NAME REF --flag VALUE ... [--request-id ID]`."""
+    for name, command in commands.items():
+        sub = subparsers.add_parser(name, parents=list(parents), help=command.help)
+        sub.add_argument("reference", metavar="REF")
+        for flag, name_of_field in command.options.items():
+            sub.add_argument(
+                flag,
+                dest=name_of_field,
+                required=command.model.model_fields[name_of_field].is_required(),
+                choices=command.choices.get(name_of_field),
+            )
+        sub.add_argument("--request-id", help="idempotency key (default: a fresh uuid4)")
+
+
+def validated(model: type[M], fields: dict[str, Any], flags: Mapping[str, str]) -> M:
+    """The model, or bad input naming the flag (`flags`: field -> flag) the person typed."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as err:
+        raise bad_input(one_line(err, dict(flags))) from None
+
+
+def read_request(args: argparse.Namespace, command: Command[M]) -> M:
+    """The command's request, with a fresh request id unless one was given."""
+    options = command.options.values()
+    fields = {f: getattr(args, f) for f in options if getattr(args, f) is not None}
+    fields["request_id"] = args.request_id or str(uuid.uuid4())
+    return validated(command.model, fields, {f: flag for flag, f in command.options.items()})
+
+
+def read_reference(value: str, noun: str, flag: str = "REF") -> str:
+    try:
+        return TypeAdapter(Reference).validate_python(value)
+    except ValidationError:
+        raise bad_input(
+            f"{flag}: {value!r} is not a {noun} reference (3 to 40 of A-Z, 0-9 and -)"
+        ) from None
+
+
+async def call_temporal(
+    args: argparse.Namespace,
+    settings: Settings,
+    call: Callable[[Client, str], Awaitable[T]],
+    *,
+    later: str = "",
+) -> T:
+    """Connect, then run `call(client, task_queue)` for at most `--wait` seconds: a worker
+    that does not answer in time is exit 1, saying where workers should be polling."""
+    task_queue = args.task_queue or settings.task_queue
+    client = await connect(settings, address=args.address, namespace=args.namespace)
+    try:
+        return await asyncio.wait_for(call(client, task_queue), timeout=args.wait)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise no_worker(args.wait, task_queue, later) from None

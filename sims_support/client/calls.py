@@ -1,0 +1,158 @@
+"""The one path every lifecycle's client takes to Temporal: start, update, query, explain.
+
+Workflows are addressed by the names in `workflows/contract.py`, never by their classes,
+so a platform backend imports no worker code. A `Lifecycle` says what differs between
+a case, a problem and a change request; everything else is written once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from sims_support.client.errors import ClientError, NotFound, Refused
+from workflows.contract import OPENED, STATUS
+
+S = TypeVar("S")  # what the lifecycle's updates and queries answer
+R = TypeVar("R")  # what its workflow returns when it ends
+
+
+def failed_run(what: str, failure: WorkflowFailureError) -> ClientError:
+    """A run that failed: the refusal it failed with, else that it failed."""
+    if isinstance(failure.cause, ApplicationError):
+        return Refused(failure.cause.type or "Refused", failure.cause.message)
+    return Refused("CaseClosed", f"{what} has failed: {failure.cause}")
+
+
+@dataclass(frozen=True)
+class Lifecycle(Generic[S, R]):
+    noun: str  # how messages name one: "case", "problem", "change request"
+    workflow: str  # the workflow type
+    workflow_id: Callable[[str], str]
+    events: tuple[str, ...]  # the updates callers may send
+    status_type: type[S]
+    result_type: type[R]
+    not_found: str  # the `type` of the `NotFound` for a reference that has no workflow
+    # Why `event` cannot be sent to a finished one: (reference, its result, event).
+    closed: Callable[[str, R, str], ClientError]
+    failed: Callable[[str, WorkflowFailureError], ClientError] = failed_run
+
+    def what(self, reference: str) -> str:
+        return f"{self.noun} {reference}"
+
+
+def handle(client: Client, lifecycle: Lifecycle[S, R], reference: str) -> WorkflowHandle[Any, R]:
+    workflow_id = lifecycle.workflow_id(reference)
+    return client.get_workflow_handle(workflow_id, result_type=lifecycle.result_type)
+
+
+async def start(
+    client: Client,
+    lifecycle: Lifecycle[S, R],
+    reference: str,
+    input: BaseModel,
+    *,
+    task_queue: str,
+    summary: str,
+    already_open: Refused,
+) -> S:
+    """Start the workflow and return its first status; a reference starts once."""
+    try:
+        started = await client.start_workflow(
+            lifecycle.workflow,
+            input,
+            id=lifecycle.workflow_id(reference),
+            task_queue=task_queue,
+            result_type=lifecycle.result_type,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=summary[:200],
+        )
+    except WorkflowAlreadyStartedError:
+        raise already_open from None
+    try:
+        status: S = await started.execute_update(OPENED, result_type=lifecycle.status_type)
+    except (WorkflowUpdateFailedError, RPCError) as err:
+        raise await explain(started, lifecycle, reference, err, OPENED) from None
+    return status
+
+
+async def update(
+    client: Client, lifecycle: Lifecycle[S, R], reference: str, event: str, request: BaseModel
+) -> S:
+    """Send one event (an Update); returns the status after it."""
+    if event not in lifecycle.events:
+        known = ", ".join(lifecycle.events)
+        raise ClientError("UnknownEvent", f"event: {event!r} is not one of {known}")
+    found = handle(client, lifecycle, reference)
+    try:
+        status: S = await found.execute_update(event, request, result_type=lifecycle.status_type)
+    except (WorkflowUpdateFailedError, RPCError) as err:
+        raise await explain(found, lifecycle, reference, err, event) from None
+    return status
+
+
+async def query(
+    client: Client, lifecycle: Lifecycle[S, R], reference: str, name: str = STATUS
+) -> S:
+    found = handle(client, lifecycle, reference)
+    try:
+        status: S = await found.query(name, result_type=lifecycle.status_type)
+    except RPCError as err:
+        raise await explain(found, lifecycle, reference, err, name) from None
+    return status
+
+
+def refusal(err: Exception) -> ClientError | None:
+    """The refusal an update or query failure carries; None when Temporal found no running
+    workflow (there is none, or it has finished: ask `finished_result`)."""
+    cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else None
+    if isinstance(cause, ApplicationError):
+        return Refused(cause.type or "Refused", cause.message)
+    if not (isinstance(err, RPCError) and err.status is RPCStatusCode.NOT_FOUND):
+        return ClientError(type(err).__name__, str(err))
+    return None
+
+
+async def finished_result(
+    found: WorkflowHandle[Any, R], lifecycle: Lifecycle[S, R], reference: str
+) -> R:
+    """The result of a workflow that has finished; raises `NotFound` when there is none,
+    or what its failure means to the caller."""
+    what = lifecycle.what(reference)
+    try:
+        return await found.result()
+    except RPCError:
+        raise NotFound(lifecycle.not_found, f"reference: no {what} exists") from None
+    except WorkflowFailureError as failure:
+        raise lifecycle.failed(what, failure) from None
+
+
+async def explain(
+    found: WorkflowHandle[Any, R],
+    lifecycle: Lifecycle[S, R],
+    reference: str,
+    err: Exception,
+    event: str,
+) -> ClientError:
+    known = refusal(err)
+    if known is not None:
+        return known
+    # Not found: either there is no such workflow, or it has finished.
+    try:
+        final = await finished_result(found, lifecycle, reference)
+    except ClientError as why:
+        return why
+    return lifecycle.closed(reference, final, event)
