@@ -1,33 +1,21 @@
-"""A case's record: what it takes, what it refuses, what it owes, what falls due."""
+"""A case's record: what it takes, what it refuses, and what a priority change owes."""
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
-from typing import Any
-
 import pytest
 
-from domain.calendar import WorkingCalendar
 from domain.case_events import EVENTS
 from domain.case_record import CaseRecord
 from domain.models import (
     AcceptResolution,
     Acknowledge,
-    ChangePriority,
     EscalateToProblem,
     EventKind,
-    OfferResolution,
-    OpenCase,
     Priority,
     Reopen,
-    ResolutionKind,
     Withdraw,
 )
-from domain.notifications import NotificationKind
-from domain.policy import SupportPolicy
-from domain.problem_links import LinkedCaseChanged, NewsKind, ProblemNews
-from domain.problems import FixVehicle
+from domain.problem_links import LinkedCaseChanged
 from domain.refusals import (
     EscalationInProgress,
     InvalidResolutionKind,
@@ -38,73 +26,22 @@ from domain.refusals import (
     SchoolDataNotAllowed,
 )
 from domain.school_data import RequestSchoolData
-from domain.workflow_inputs import CaseSetup
-from tests.factories import LONDON, intake
-from workflows.contract import CASE_EVENTS
-
-# Late 2026 in London, no bank holiday near: Fri 27 Nov ... Mon 14 Dec.
-LOGGED = dt.datetime(2026, 11, 27, 10, 0, tzinfo=LONDON)
-MONDAY = dt.datetime(2026, 11, 30, 10, 0, tzinfo=LONDON)
-SETUP = CaseSetup(
-    policy=SupportPolicy(),
-    calendar=WorkingCalendar.england_and_wales().snapshot(
-        dt.date(2026, 11, 1), dt.date(2027, 12, 31)
-    ),
+from tests.case_records import (
+    LOGGED,
+    MONDAY,
+    PROBLEM,
+    Kind,
+    escalated,
+    investigating,
+    kinds,
+    logged,
+    offer,
+    raise_to_p1,
+    rid,
+    told,
 )
-PROBLEM = "PRB-7"
-_ids = itertools.count(1)
-Kind = NotificationKind
-
-
-def rid() -> str:
-    return f"r-{next(_ids)}"
-
-
-def logged(case: OpenCase | None = None) -> CaseRecord:
-    record = CaseRecord(case or intake(logged_at=LOGGED))
-    record.load(SETUP)
-    record.log(LOGGED)
-    return record
-
-
-def investigating(case: OpenCase | None = None) -> CaseRecord:
-    record = logged(case)
-    record.apply(Acknowledge(request_id=rid(), message="looking into it"), LOGGED)
-    return record
-
-
-def escalated() -> CaseRecord:
-    record = investigating()
-    record.apply(EscalateToProblem(request_id=rid(), problem_reference=PROBLEM), LOGGED)
-    return record
-
-
-def offer(kind: str = "workaround") -> OfferResolution:
-    return OfferResolution(
-        request_id=rid(), kind=ResolutionKind(kind), summary="clear the marks cache"
-    )
-
-
-def raise_to_p1() -> ChangePriority:
-    return ChangePriority(request_id=rid(), impact=1, urgency=1, reason="every school is down")
-
-
-def news(
-    kind: NewsKind, news_id: str = "n-1", problem: str = PROBLEM, **fields: Any
-) -> ProblemNews:
-    message = f"problem {problem}: {kind.value.replace('_', ' ')}"
-    return ProblemNews(
-        news_id=news_id, problem_reference=problem, kind=kind, message=message, **fields
-    )
-
-
-def kinds(record: CaseRecord) -> list[EventKind]:
-    return [e.kind for e in record.events]
-
-
-def told(record: CaseRecord) -> list[NotificationKind]:
-    return [n.kind for n in record.outbox]
-
+from tests.factories import intake
+from workflows.contract import CASE_EVENTS
 
 # -- the problem's fixes ----------------------------------------------------------------
 
@@ -183,102 +120,6 @@ def test_an_escalated_case_tells_its_problem_when_its_priority_changes_or_it_lea
         (Priority.P1, False),
     ]
     assert all(isinstance(c, LinkedCaseChanged) for c in record.to_problem)
-
-
-# -- the problem's news -----------------------------------------------------------------
-
-
-def test_a_released_fix_offers_the_resolution_and_tells_the_integrator() -> None:
-    record = escalated()
-
-    heard = record.hear(news(NewsKind.FIX_RELEASED, vehicle=FixVehicle.SERVICE_PACK), MONDAY)
-
-    assert heard and record.state == "resolution_offered"
-    assert record.events[-1].kind is EventKind.RESOLUTION_OFFERED
-    assert record.events[-1].detail.startswith("service_pack: ")
-    assert record.outbox[-1].kind is Kind.RESOLUTION_OFFERED
-    assert record.outbox[-1].key == f"case-{record.intake.reference}:n-1"
-
-
-def test_not_a_defect_sends_the_case_back_to_investigating() -> None:
-    record = escalated()
-
-    record.hear(news(NewsKind.NOT_A_DEFECT), MONDAY)
-
-    assert record.state == "investigating"
-    assert kinds(record)[-1] is EventKind.INVESTIGATION_RESUMED
-    assert told(record)[-1] is Kind.PROBLEM_NEWS
-
-
-@pytest.mark.parametrize(
-    "kind", [NewsKind.REVIEW_SCHEDULED, NewsKind.ACCEPTED_AS_DEFECT, NewsKind.INFORMATION_NEEDED]
-)
-def test_other_news_is_recorded_and_passed_on_while_the_case_waits(kind: NewsKind) -> None:
-    record = escalated()
-
-    record.hear(news(kind), MONDAY)
-
-    assert record.state == "escalated_to_problem"
-    assert record.events[-1].kind is EventKind.PROBLEM_NEWS
-    assert told(record)[-1] is Kind.PROBLEM_NEWS
-
-
-def test_stale_news_from_another_problem_is_ignored() -> None:
-    record = escalated()
-    before = list(record.events)
-
-    heard = record.hear(news(NewsKind.NOT_A_DEFECT, problem="PRB-9"), MONDAY)
-
-    assert not heard
-    assert record.events == before and record.state == "escalated_to_problem"
-
-
-def test_news_heard_twice_is_taken_once() -> None:
-    record = escalated()
-
-    record.hear(news(NewsKind.REVIEW_SCHEDULED, news_id="n-5"), MONDAY)
-    again = record.hear(news(NewsKind.REVIEW_SCHEDULED, news_id="n-5"), MONDAY)
-
-    assert not again
-    assert kinds(record).count(EventKind.PROBLEM_NEWS) == 1
-    assert told(record).count(Kind.PROBLEM_NEWS) == 1
-
-
-# -- what falls due ---------------------------------------------------------------------
-
-
-def test_a_p3_response_breach_at_its_instant_tells_the_desk() -> None:
-    record = logged()
-    # Eight working hours from Friday 10:00: Friday's seven, then Monday 08:30 + 1 h.
-    breach = dt.datetime(2026, 11, 30, 9, 30, tzinfo=LONDON)
-
-    record.take_due(record.view(breach), breach)
-
-    notice = record.outbox[-1]
-    assert (notice.kind, notice.due) == (Kind.RESPONSE_BREACH, breach)
-    assert notice.key.startswith(f"case-{record.intake.reference}:response_breach@")
-    assert record.events[-1].kind is EventKind.ACTION_TAKEN
-
-
-def test_nothing_is_taken_before_it_falls_due() -> None:
-    record = logged()
-    before = dt.datetime(2026, 11, 27, 15, 59, tzinfo=LONDON)
-
-    record.take_due(record.view(before), before)
-
-    assert kinds(record) == [EventKind.LOGGED]
-
-
-def test_a_resolution_offered_for_ten_working_days_becomes_resolved() -> None:
-    record = investigating()
-    record.apply(offer(), MONDAY)
-    window_closes = dt.datetime(2026, 12, 14, 10, 0, tzinfo=LONDON)
-
-    record.take_due(record.view(window_closes), window_closes)
-
-    assert record.state == "resolved" and record.closed
-    assert kinds(record)[-2:] == [EventKind.ACTION_TAKEN, EventKind.RESOLVED]
-    assert told(record)[-1] is Kind.RESOLVED
 
 
 # -- requests ---------------------------------------------------------------------------
