@@ -12,10 +12,10 @@ import signal
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from temporalio.client import Client, TLSConfig
-from temporalio.worker import Worker
 
 from sims_support.config import Settings
 from sims_support.runtime.converter import data_converter
@@ -24,7 +24,11 @@ from sims_support.runtime.devserver import DevServer, StartupError, start_dev_se
 __all__ = ["StartupError", "Unreachable", "connect", "one_line", "run_worker", "tls_config"]
 
 
-WorkerFactory = Callable[..., Worker]
+if TYPE_CHECKING:
+    from temporalio.worker import Worker
+
+    # The worker's own module builds it: only the type is needed here.
+    WorkerFactory = Callable[..., Worker]
 
 
 class Unreachable(StartupError):
