@@ -28,6 +28,7 @@ from domain.problems import (
     ProblemStatus,
     closed_to_new_links,
 )
+from domain.refusals import ProblemClosed
 from workflows import search
 from workflows.contract import LINK_CASE, PROBLEM_WORKFLOW, problem_workflow_id
 
@@ -100,6 +101,6 @@ class ProblemLinks:
         state = described.typed_search_attributes.get(search.CASE_STATE) or "closed"
         raise ApplicationError(
             closed_to_new_links(request.problem_reference, state, request.case_reference),
-            type="ProblemClosed",
+            type=ProblemClosed.__name__,
             non_retryable=True,
         )

@@ -66,6 +66,5 @@ def school_change(
 def closed_to_school_data(reference: str, state: str) -> InvalidTransition:
     """A closed case takes no school-data request: refused like any event it no longer
     allows, in words about its data."""
-    refusal = InvalidTransition("case", "a school-data request", state, [])
-    refusal.args = (f"case {reference} is {state}: its school data is closed",)
-    return refusal
+    message = f"case {reference} is {state}: its school data is closed"
+    return InvalidTransition("case", "a school-data request", state, [], message)

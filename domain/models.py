@@ -59,8 +59,8 @@ _FIELDS_GIVEN: dict[frozenset[str], set[str]] = {}
 class Kept(BaseModel):
     """A frozen model a workflow keeps for its whole life: the intake, the event log.
 
-    Pydantic gives every instance its own set of the field names it was given (a third of
-    an intake's memory; bench/README.md); instances given the same fields share one here.
+    Pydantic gives every instance its own set of the field names it was given (what that
+    costs is in bench/README.md); instances given the same fields share one here.
     Safe because they are frozen: pydantic changes that set only on assignment, which a
     frozen model refuses, and `model_copy` copies it first.
     """

@@ -1,8 +1,8 @@
-"""What cases and their problems tell each other (DESIGN §6): names, ids and messages.
+"""What cases and their problems tell each other (DESIGN §6): the messages and news.
 
 A case links itself with update-with-start on `problem-<reference>`; the case tells its
 problem when it changes priority or stops waiting; the problem tells each linked case its
-news. Both workflows, the linking activity and the client use the names defined here.
+news. The names of those messages and the workflow ids are in `workflows/contract.py`.
 """
 
 from __future__ import annotations

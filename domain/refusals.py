@@ -18,11 +18,14 @@ class Refusal(Exception):
 class InvalidTransition(Refusal):
     """The event is not allowed in the machine's current state."""
 
-    def __init__(self, machine: str, event: str, state: str, allowed: list[str]) -> None:
+    def __init__(
+        self, machine: str, event: str, state: str, allowed: list[str], message: str = ""
+    ) -> None:
         self.event, self.state, self.allowed = event, state, allowed
         hint = ", ".join(allowed) if allowed else f"none: the {machine} is closed"
         super().__init__(
-            f"{event} is not allowed while the {machine} is {state.replace('_', ' ')} "
+            message
+            or f"{event} is not allowed while the {machine} is {state.replace('_', ' ')} "
             f"(allowed now: {hint})"
         )
 

@@ -13,18 +13,11 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from domain.calendar import WorkingCalendar
+from domain.machines import CASE_CLOSED, CaseMachine
 from domain.models import CaseEvent, CaseType, Clock, ClockStatus, EventKind, Priority
 from domain.policy import SupportPolicy
 
-OPEN_STATES = frozenset(
-    {
-        "logged",
-        "investigating",
-        "awaiting_information",
-        "escalated_to_problem",
-        "resolution_offered",
-    }
-)
+OPEN_STATES = frozenset(state.id for state in CaseMachine.states) - CASE_CLOSED
 # The desk or the integrator talking to each other restarts the update cadence.
 CONTACTS = frozenset(
     {

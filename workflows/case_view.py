@@ -18,7 +18,13 @@ from domain import sla
 from domain.case_messages import LONDON, london
 from domain.case_record import CaseRecord
 from domain.models import CaseOutcome, CaseStatus, EventKind, ResolutionKind
-from domain.refusals import LoggedAtInFuture, Refusal, ReopenWindowClosed, SchoolDataRefused
+from domain.refusals import (
+    LoggedAtInFuture,
+    ProblemUnavailable,
+    Refusal,
+    ReopenWindowClosed,
+    SchoolDataRefused,
+)
 from workflows import search
 
 __all__ = [
@@ -137,5 +143,5 @@ def link_refused(problem: str, cause: BaseException | None) -> ApplicationError:
         return ApplicationError(cause.message, type=cause.type, non_retryable=True)
     return ApplicationError(
         f"problem {problem} could not be reached ({cause}); the case is unchanged: try again",
-        type="ProblemUnavailable",
+        type=ProblemUnavailable.__name__,
     )

@@ -21,15 +21,12 @@ import threading
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
+from sims_support.config import Settings
 from sims_support.security.codec import CodecError, Keyring, decrypt, encrypt
-
-if TYPE_CHECKING:
-    from sims_support.config import Settings
 
 MAX_BODY = 8 * 1024 * 1024
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
@@ -179,8 +176,6 @@ def start_for_dev(settings: Settings) -> CodecServer | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from sims_support.config import Settings
-
     settings = Settings()
     parser = argparse.ArgumentParser(description="the SIMS codec server for the Temporal UI")
     parser.add_argument("--host", default="127.0.0.1")

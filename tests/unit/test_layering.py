@@ -4,12 +4,16 @@ Every import counts, the ones inside functions too (a lazy import is a dependenc
 only shows up later). `domain` imports nothing of ours outside itself; the two leaves of
 `workflows/` (`search`, `contract`) import only `domain`; `activities` add the leaves;
 the workflow shells add `activities`; `sims_support` imports `domain`, the leaves and
-`activities`, never a shell; `worker.py` and `starter.py` are imported by nobody.
+`activities`, never a shell, and its `client` (what platform backends import) not even
+`activities` or the rest of `sims_support`; `worker.py` and `starter.py` are imported by
+nobody.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -24,8 +28,9 @@ MAY_IMPORT = {
     "leaf": {"domain"},
     "activities": {"domain", "leaf", "activities"},
     "shell": {"domain", "leaf", "activities", "shell"},
-    "sims_support": {"domain", "leaf", "activities", "sims_support"},
-    "entry": {"domain", "leaf", "activities", "shell", "sims_support"},
+    "client": {"domain", "leaf", "client"},
+    "sims_support": {"domain", "leaf", "activities", "client", "sims_support"},
+    "entry": {"domain", "leaf", "activities", "shell", "client", "sims_support"},
 }
 
 
@@ -47,6 +52,8 @@ def layer(module: str) -> str:
         return "entry"
     if module in LEAVES:
         return "leaf"
+    if module == "sims_support.client" or module.startswith("sims_support.client."):
+        return "client"
     root = module.split(".")[0]
     return "shell" if root == "workflows" else root
 
@@ -150,6 +157,8 @@ def test_a_lazy_import_inside_a_function_is_an_import() -> None:
         ("workflows.contract", "activities.ledger"),
         ("activities.ledger", "workflows.case"),
         ("sims_support.client.cases", "workflows.case"),
+        ("sims_support.client.cases", "activities.ledger"),
+        ("sims_support.client.cases", "sims_support.runtime.connect"),
         ("sims_support.cli.main", "worker"),
         ("workflows.case", "sims_support.config"),
     ],
@@ -164,3 +173,16 @@ def test_a_cycle_through_a_lazy_import_is_found() -> None:
     graph = {"domain.models": {"domain.priority"}, "domain.priority": {"domain.models"}}
 
     assert cycles(graph) == [["domain.models", "domain.priority"]]
+
+
+def test_the_client_a_platform_backend_imports_loads_no_database_http_or_crypto_library() -> None:
+    statement = (
+        "import sys, sims_support.client, sims_support.client.cases, "
+        "sims_support.client.problems, sims_support.client.change_requests, "
+        "sims_support.client.school; "
+        "print(sorted({'sqlalchemy', 'httpx', 'cryptography'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", statement], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]"
