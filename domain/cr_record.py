@@ -1,5 +1,7 @@
-"""A change request's record: its state and append-only event log, and the rules that
-decide whether a vote or a decision may be written to it (pure; the workflow owns one).
+"""A change request's record: its state and append-only event log, the rules that decide
+whether a vote or a decision may be written to it, the reminders its schedule says are
+due, and what it owes others: notifications, and a duplicate's votes for its original.
+Pure: the workflow owns one and delivers what it owes.
 
 Votes are one per integrator: a repeated vote, or withdrawing a vote never cast, changes
 nothing. A request id already applied is accepted again as a no-op.
@@ -11,8 +13,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from domain import cr_schedule
 from domain.change_requests import (
     DECIDED,
+    FINAL_STATES,
     VOTING_STATES,
     CrEvent,
     CrEventKind,
@@ -23,17 +27,34 @@ from domain.change_requests import (
     Vote,
     last,
 )
+from domain.cr_messages import decided, reminder, voting_closed
 from domain.machines import ChangeRequestMachine, check_transition, transition
 from domain.models import CaseRequest
+from domain.notifications import Notification
+from domain.policy import SupportPolicy
 from domain.refusals import (
+    ChangeRequestRefused,
     InvalidDuplicate,
     NotReady,
     RaisedAtInFuture,
     VotingClosed,
 )
+from domain.workflow_inputs import ChangeRequestInput
+
+# Still importable from here: the refusals (`domain.refusals` holds them) and the words
+# of a closed vote (`domain.cr_messages`), which callers imported from this module.
+__all__ = [
+    "ChangeRequestRefused",
+    "InvalidDuplicate",
+    "NotReady",
+    "RaisedAtInFuture",
+    "VotingClosed",
+    "voting_closed",
+]
 
 VOTES = ("vote", "unvote")
-
+# The raiser hears of every decision but a review, which keeps the request where it is.
+ANNOUNCED = frozenset(DECIDED) - {"review"}
 
 RAISED_AT_SKEW = dt.timedelta(minutes=5)
 
@@ -65,6 +86,37 @@ class ChangeRequestRecord:
     state: str = "published_for_consultation"
     events: list[CrEvent] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
+    # Notifications owed, oldest first, until the workflow has delivered them.
+    outbox: list[Notification] = field(default_factory=list)
+    # The original that still has to receive this duplicate's votes.
+    merge_into: str | None = None
+    # Loaded by the first run, then fixed for the request's life.
+    policy: SupportPolicy | None = None
+
+    @classmethod
+    def from_input(cls, input: ChangeRequestInput) -> ChangeRequestRecord:
+        return cls(
+            input.request,
+            input.state,
+            list(input.events),
+            list(input.request_ids),
+            list(input.outbox),
+            input.merge_into,
+            input.policy,
+        )
+
+    def carried(self, history_threshold: int | None = None) -> ChangeRequestInput:
+        """Everything the change request knows, as a continued run takes it over."""
+        return ChangeRequestInput(
+            request=self.request,
+            policy=self.policy,
+            state=self.state,
+            events=self.events,
+            request_ids=self.request_ids,
+            outbox=self.outbox,
+            merge_into=self.merge_into,
+            history_threshold=history_threshold,
+        )
 
     def publish(self, now: dt.datetime) -> None:
         raised = self.request.raised_at
@@ -94,7 +146,8 @@ class ChangeRequestRecord:
             raise InvalidDuplicate("original_reference: a change request cannot duplicate itself")
 
     def apply(self, event: str, req: CaseRequest, now: dt.datetime) -> CrEvent | None:
-        """Record `event` (checked first); returns the decision it recorded, if any."""
+        """Record `event` (checked first) and what it owes others; returns the decision it
+        recorded, if any."""
         self.check(event, req)
         if not self.is_new(req):
             return None
@@ -119,6 +172,10 @@ class ChangeRequestRecord:
             facts={name: str(value) for name, value in facts.items()},
         )
         self.events.append(decision)
+        if event in ANNOUNCED:
+            self.outbox.append(decided(self.request, decision))
+        if isinstance(req, MarkDuplicate):
+            self.merge_into = req.original_reference
         return decision
 
     def merge(self, merge: MergeVotes, now: dt.datetime) -> None:
@@ -140,14 +197,39 @@ class ChangeRequestRecord:
             CrEvent(kind=CrEventKind.VOTED, at=now, by=i, detail=detail) for i in merged
         ]
 
+    def votes_to_hand_over(self) -> MergeVotes:
+        """What a duplicate hands its original (`merge_into`): its voters, as they are now."""
+        return MergeVotes(
+            duplicate_reference=self.request.reference, integrator_ids=voters(self.events)
+        )
+
+    def handed_over(self, now: dt.datetime, refused: str | None = None) -> None:
+        """The original took the votes or, `refused` says why, could not: nothing is owed."""
+        if refused is not None:
+            self.note(CrEventKind.VOTES_NOT_MERGED, now, f"{self.merge_into}: {refused}")
+        self.merge_into = None
+
+    # -- the schedule ---------------------------------------------------------------------
+
+    def view(self, now: dt.datetime) -> cr_schedule.ScheduleView:
+        assert self.policy is not None
+        return cr_schedule.evaluate(self.events, self.state, self.policy, now)
+
+    def take_due(self, view: cr_schedule.ScheduleView, now: dt.datetime) -> None:
+        """Take every reminder of `view` due by `now`: recorded once, and sent."""
+        for due in view.pending:
+            if due.at > now:
+                break
+            self.note(CrEventKind.ACTION_TAKEN, now, due.key)
+            self.outbox.append(reminder(self.request, due, len(voters(self.events))))
+
+    @property
+    def closed(self) -> bool:
+        return self.state in FINAL_STATES
+
     def note(self, kind: CrEventKind, now: dt.datetime, detail: str = "") -> None:
         self.events.append(CrEvent(kind=kind, at=now, detail=detail))
 
     def _voting_closed(self) -> str:
         original = fact(self.events, CrEventKind.MARKED_DUPLICATE, "original_reference")
         return voting_closed(self.request.reference, self.state, original)
-
-
-def voting_closed(reference: str, state: str, original: str | None) -> str:
-    message = f"voting on change request {reference} is closed: it is {state.replace('_', ' ')}"
-    return message + (f"; vote on the original, {original}" if original else "")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -32,27 +31,14 @@ with workflow.unsafe.imports_passed_through():
 from workflows import effects
 from workflows.contract import CASE_WORKFLOW, LINKED_CASE_CHANGED, PROBLEM_NEWS, problem_workflow_id
 from workflows.ledger_sync import LedgerSync
+from workflows.updates import checked_update
 
 __all__ = ["CaseInput", "CaseWorkflow"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-Handler = TypeVar("Handler", bound=Callable[..., Any])
 LINK_TIMEOUT = dt.timedelta(seconds=30)
 LINK_RETRIES = RetryPolicy(maximum_attempts=3, maximum_interval=dt.timedelta(seconds=10))
-
-
-def checked_update(handler: Handler) -> Handler:
-    """`workflow.update`, validated by the case's record: a request it refuses is never
-    accepted, so it leaves no trace in history."""
-
-    # The SDK asks a validator to take what its handler takes: wrapped, it does.
-    @functools.wraps(handler, assigned=(), updated=())
-    def validator(self: CaseWorkflow, req: CaseRequest) -> None:
-        self._check(req)
-
-    workflow.update(handler).validator(validator)
-    return handler
 
 
 @workflow.defn(name=CASE_WORKFLOW, sandboxed=False)  # see worker.py
@@ -194,7 +180,8 @@ class CaseWorkflow:
         self._dirty = self._dirty or len(self._case.events) > written
         return answer
 
-    def _check(self, req: CaseRequest) -> None:
+    def _check(self, update: str, req: CaseRequest) -> None:
+        # `update` goes unused: the case's record reads the event from the request's type.
         if isinstance(req, SchoolRequest):
             self._ruled(self._case.check_school, req, workflow.now())
         else:

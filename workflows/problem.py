@@ -38,6 +38,7 @@ from workflows.contract import (
     PROBLEM_WORKFLOW,
     case_workflow_id,
 )
+from workflows.updates import checked_update
 
 
 def refusal(err: Refusal, *, non_retryable: bool = False) -> ApplicationError:
@@ -81,6 +82,7 @@ class ProblemWorkflow:
     def link_case(self, link: LinkCase) -> ProblemStatus:
         return self._changed(self._problem.link(link, workflow.now()))
 
+    # Its own validator: a case refused a link is refused for good (not retryable).
     @link_case.validator
     def _link_case_allowed(self, link: LinkCase) -> None:
         try:
@@ -88,53 +90,29 @@ class ProblemWorkflow:
         except Refusal as err:
             raise refusal(err, non_retryable=True) from None
 
-    @workflow.update
+    @checked_update
     def schedule_review(self, req: ScheduleReview) -> ProblemStatus:
         return self._apply("schedule_review", req)
 
-    @schedule_review.validator
-    def _schedule_review_allowed(self, req: ScheduleReview) -> None:
-        self._check("schedule_review", req)
-
-    @workflow.update
+    @checked_update
     def accept_as_defect(self, req: AcceptAsDefect) -> ProblemStatus:
         return self._apply("accept_as_defect", req)
 
-    @accept_as_defect.validator
-    def _accept_as_defect_allowed(self, req: AcceptAsDefect) -> None:
-        self._check("accept_as_defect", req)
-
-    @workflow.update
+    @checked_update
     def reject(self, req: Reject) -> ProblemStatus:
         return self._apply("reject", req)
 
-    @reject.validator
-    def _reject_allowed(self, req: Reject) -> None:
-        self._check("reject", req)
-
-    @workflow.update
+    @checked_update
     def request_information(self, req: RequestInformation) -> ProblemStatus:
         return self._apply("request_information", req)
 
-    @request_information.validator
-    def _request_information_allowed(self, req: RequestInformation) -> None:
-        self._check("request_information", req)
-
-    @workflow.update
+    @checked_update
     def schedule_fix(self, req: ScheduleFix) -> ProblemStatus:
         return self._apply("schedule_fix", req)
 
-    @schedule_fix.validator
-    def _schedule_fix_allowed(self, req: ScheduleFix) -> None:
-        self._check("schedule_fix", req)
-
-    @workflow.update
+    @checked_update
     def release_fix(self, req: ReleaseFix) -> ProblemStatus:
         return self._apply("release_fix", req)
-
-    @release_fix.validator
-    def _release_fix_allowed(self, req: ReleaseFix) -> None:
-        self._check("release_fix", req)
 
     @workflow.signal(name=LINKED_CASE_CHANGED)
     def linked_case_changed(self, change: LinkedCaseChanged) -> None:

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from domain import refusals
 from domain.change_requests import (
     CrEventKind,
     Decision,
     Deliver,
     MarkDuplicate,
     MergeVotes,
-    OpenChangeRequest,
     Plan,
     Unvote,
-    Vote,
 )
 from domain.cr_record import (
     ChangeRequestRecord,
+    ChangeRequestRefused,
     InvalidDuplicate,
     NotReady,
     RaisedAtInFuture,
@@ -29,37 +28,7 @@ from domain.cr_record import (
     voters,
 )
 from domain.machines import InvalidTransition
-
-NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
-_ids = itertools.count(1)
-
-
-def raised(**overrides: Any) -> OpenChangeRequest:
-    fields: dict[str, Any] = {
-        "reference": "CR-100",
-        "title": "Expose attendance codes on the Attendance API",
-        "raised_by": "INT-042",
-        "raised_at": NOW,
-    }
-    return OpenChangeRequest.model_validate(fields | overrides)
-
-
-def published() -> ChangeRequestRecord:
-    record = ChangeRequestRecord(raised())
-    record.publish(NOW)
-    return record
-
-
-def rid() -> str:
-    return f"r-{next(_ids)}"
-
-
-def vote(integrator: str, request_id: str | None = None) -> Vote:
-    return Vote(request_id=request_id or rid(), integrator_id=integrator)
-
-
-def decision(model: type[Decision] = Decision, **fields: Any) -> Any:
-    return model(request_id=rid(), decided_by="pm-ann", reason="customer groups", **fields)
+from tests.cr_records import NOW, decision, published, raised, rid, vote
 
 
 def test_an_integrator_votes_once_however_often_they_ask() -> None:
@@ -210,3 +179,8 @@ def test_a_bad_change_request_is_refused_naming_the_field(
 ) -> None:
     with pytest.raises(ValidationError, match=field):
         raised(**fields)
+
+
+def test_the_old_refusal_names_still_import_from_the_record() -> None:
+    assert ChangeRequestRefused is refusals.ChangeRequestRefused
+    assert issubclass(VotingClosed, ChangeRequestRefused)
