@@ -21,11 +21,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from domain.calendar import SUBDIVISIONS, WorkingCalendar
-from domain.policy import SupportPolicy
+from domain.calendar import SUBDIVISIONS
 from workflows.contract import TASK_QUEUE  # defined once, there; importable from here too
 
-if TYPE_CHECKING:  # imported when keys are read: cryptography is not every command's cost
+if TYPE_CHECKING:
+    # Imported when first read: the policy (and the calendar's rules) are the worker's and
+    # the report's, and cryptography only a process with keys pays for.
+    from domain.calendar import WorkingCalendar
+    from domain.policy import SupportPolicy
     from sims_support.security.codec import Keyring
 
 
@@ -44,6 +47,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 def load_policy(toml_file: Path | None = None) -> SupportPolicy:
     """The charter's defaults, overridden by the TOML file, overridden by `SIMS_POLICY_*`
     variables (nested with `__`). Only the worker reads it; a case carries its copy."""
+    from domain.policy import SupportPolicy
 
     class PolicySettings(BaseSettings, SupportPolicy):
         model_config = SettingsConfigDict(
@@ -148,10 +152,12 @@ class Settings(BaseSettings):
 
     @property
     def keyring(self) -> Keyring | None:
+        keys = self.codec_keys
+        if keys is None:
+            return None  # no keys, no cryptography import: every command reads this
         from sims_support.security.codec import Keyring
 
-        keys = self.codec_keys
-        return Keyring.parse(keys.get_secret_value()) if keys is not None else None
+        return Keyring.parse(keys.get_secret_value())
 
     @cached_property
     def policy(self) -> SupportPolicy:
@@ -159,6 +165,8 @@ class Settings(BaseSettings):
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
+        from domain.calendar import WorkingCalendar
+
         opens, closes, weekdays = self.support_opens, self.support_closes, self.support_weekdays
         if self.bank_holidays:
             return WorkingCalendar.england_and_wales(

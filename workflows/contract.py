@@ -3,11 +3,13 @@
 A leaf module: it imports only `domain`. Workflow types, update, query and signal names,
 workflow ids and the task queue are fixed for good; the update lists are derived from
 the machines, so an event added to a machine is an update here without another edit.
+They are derived when first read (PEP 562): a command that needs only a name or an id
+does not import the machines (and the state-machine library).
 """
 
 from __future__ import annotations
 
-from domain.machines import CaseMachine, ChangeRequestMachine, ProblemMachine, event_names
+import functools
 
 TASK_QUEUE = "sims-support"
 
@@ -29,10 +31,10 @@ MERGE_VOTES = "merge_votes"
 CASE_INTERNAL = frozenset({"resume_investigation", "resolve"})
 PROBLEM_INTERNAL = frozenset({LINK_CASE})
 
-# What callers may send, as Updates, in the machines' order.
-CASE_EVENTS = tuple(e for e in event_names(CaseMachine) if e not in CASE_INTERNAL)
-PROBLEM_EVENTS = tuple(e for e in event_names(ProblemMachine) if e not in PROBLEM_INTERNAL)
-CHANGE_REQUEST_EVENTS = event_names(ChangeRequestMachine)
+# What callers may send, as Updates, in the machines' order (see `__getattr__`).
+CASE_EVENTS: tuple[str, ...]
+PROBLEM_EVENTS: tuple[str, ...]
+CHANGE_REQUEST_EVENTS: tuple[str, ...]
 VOTES = ("vote", "unvote")
 # The school-data rules (DESIGN §8) are updates on the case, outside its machine.
 SCHOOL_EVENTS = (
@@ -42,6 +44,26 @@ SCHOOL_EVENTS = (
     "approve_partner_access",
     "refuse_partner_access",
 )
+
+
+@functools.cache
+def machine_events() -> dict[str, tuple[str, ...]]:
+    """The update lists above, derived from the machines once per process."""
+    from domain.machines import CaseMachine, ChangeRequestMachine, ProblemMachine, event_names
+
+    return {
+        "CASE_EVENTS": tuple(e for e in event_names(CaseMachine) if e not in CASE_INTERNAL),
+        "PROBLEM_EVENTS": tuple(
+            e for e in event_names(ProblemMachine) if e not in PROBLEM_INTERNAL
+        ),
+        "CHANGE_REQUEST_EVENTS": event_names(ChangeRequestMachine),
+    }
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    if name in ("CASE_EVENTS", "PROBLEM_EVENTS", "CHANGE_REQUEST_EVENTS"):
+        return machine_events()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def case_workflow_id(reference: str) -> str:

@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client
 
-from domain.machines import CaseMachine
 from domain.models import (
     AcceptResolution,
     Acknowledge,
@@ -39,6 +38,7 @@ from sims_support.cli.common import (
     Command,
     add_commands,
     call_temporal,
+    deferred,
     read_reference,
     read_request,
 )
@@ -112,6 +112,13 @@ def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ())
     status.add_argument("reference", metavar="REF")
 
     lister = subparsers.add_parser("list", parents=list(parents), help="find cases")
+    deferred(lister, add_list_arguments)
+
+
+def add_list_arguments(lister: argparse.ArgumentParser) -> None:
+    """`list`'s filters, added when `list` is used: its states are the case machine's."""
+    from domain.machines import CaseMachine
+
     lister.add_argument("--late", action="store_true", help="only cases whose SLA is breached")
     lister.add_argument("--state", choices=[s.id for s in CaseMachine.states])
     lister.add_argument("--priority", choices=[p.name for p in Priority])

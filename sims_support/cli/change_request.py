@@ -29,6 +29,7 @@ from domain.change_requests import (
 from domain.machines import ChangeRequestMachine
 from sims_support.cli.change_request_render import render_cr, render_cr_rows
 from sims_support.cli.common import (
+    CHANGE_REQUEST,
     Command,
     add_commands,
     call_temporal,
@@ -75,7 +76,13 @@ COMMANDS: dict[str, Command[Any]] = {
 
 def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Add `cr` and its actions to the `sims-case` sub-commands."""
-    cr = subparsers.add_parser("cr", parents=list(parents), help="change requests and their votes")
+    add_arguments(CHANGE_REQUEST.add_parser(subparsers, parents), parents)
+
+
+def add_arguments(
+    cr: argparse.ArgumentParser, parents: Sequence[argparse.ArgumentParser] = ()
+) -> None:
+    """The actions of `cr` (`main` adds them when `cr` is used)."""
     actions = cr.add_subparsers(dest="cr_command", required=True, metavar="ACTION")
     opener = actions.add_parser("open", parents=list(parents), help="raise a change request")
     opener.add_argument("reference", metavar="REF")

@@ -1,5 +1,6 @@
 """What every `sims-case` command shares: the parser, the options every command takes, the
-command tables' one shape, reading a request from flags, and the wait for a worker.
+command tables' one shape, the commands with actions of their own (as `--help` lists
+them), reading a request from flags, and the wait for a worker.
 
 Every lifecycle module (`case`, `problem`, `change_request`, `school`, `report`) imports
 this one; `main` composes them. Nothing here imports a lifecycle module.
@@ -39,8 +40,76 @@ class Command(Generic[M]):
 
 
 class Parser(argparse.ArgumentParser):
+    """Errors are bad input (exit 2). A command's own arguments may wait until it is used
+    (`defer`): `sims-case status` builds no other command's flags, nor imports the models
+    and machines they are read from; its `--help` and its errors are the same."""
+
+    _deferred: tuple[Callable[[argparse.ArgumentParser], None], ...] = ()
+
     def error(self, message: str) -> NoReturn:
         raise bad_input(f"{message} (see `{self.prog} --help`)")
+
+    def defer(self, add: Callable[[argparse.ArgumentParser], None]) -> None:
+        """Run `add(self)` just before this parser first parses or shows its help."""
+        self._deferred = (*self._deferred, add)
+
+    def complete(self) -> None:
+        """Add the deferred arguments now (once)."""
+        deferred, self._deferred = self._deferred, ()
+        for add in deferred:
+            add(self)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self.complete()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self.complete()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self.complete()
+        return super().format_help()
+
+
+def deferred(
+    parser: argparse.ArgumentParser, add: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """`add(parser)` when the parser is first used (a `Parser`), or now (any other)."""
+    if isinstance(parser, Parser):
+        parser.defer(add)
+    else:
+        add(parser)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A command with actions of its own (`sims-case problem ACTION`), as the command list
+    shows it; its module adds the actions, and `main` imports that module when it is used."""
+
+    name: str
+    help: str
+    description: str | None = None
+
+    def add_parser(
+        self, subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()
+    ) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = subparsers.add_parser(
+            self.name, parents=list(parents), help=self.help, description=self.description
+        )
+        return parser
+
+
+PROBLEM = Group("problem", "problems: the cause of one or more incidents")
+CHANGE_REQUEST = Group("cr", "change requests and their votes")
+REPORT = Group(
+    "report",
+    "KPI attainment against the charter, from the ledger",
+    description="KPI attainment of the cases logged between two days (London), "
+    "read from the KPI ledger: the charter's shares beside the actual ones, first "
+    "responses, SLA events, and the cases behind each miss.",
+)
+SCHOOL = Group("school", "a case's school data and partner access")
 
 
 def common_options(*, with_defaults: bool) -> Parser:

@@ -8,17 +8,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from pydantic import ValidationError
 from temporalio.service import RPCError
 
-from sims_support.cli import case, change_request, problem, report, school
+from sims_support.cli import case
 from sims_support.cli.case import in_command_words
-from sims_support.cli.common import Parser, common_options
+from sims_support.cli.common import (
+    CHANGE_REQUEST,
+    PROBLEM,
+    REPORT,
+    SCHOOL,
+    Group,
+    Parser,
+    common_options,
+    deferred,
+)
 from sims_support.cli.exits import (
     BAD_INPUT,
     INTERRUPTED,
@@ -32,13 +43,58 @@ from sims_support.client.errors import ClientError, NotFound, Refused
 from sims_support.config import Settings
 from sims_support.runtime.connect import StartupError, Unreachable, one_line
 
-# Each command with sub-commands of its own; every other command is a case's.
-DISPATCH = {
-    "problem": problem.dispatch,
-    "cr": change_request.dispatch,
-    "report": report.dispatch,
-    "school": school.dispatch,
+
+class Actions(Protocol):
+    """What the module of a command with actions of its own gives `main`."""
+
+    def add_arguments(
+        self, parser: argparse.ArgumentParser, parents: Sequence[argparse.ArgumentParser]
+    ) -> None: ...
+
+    async def dispatch(self, args: argparse.Namespace, settings: Settings) -> str: ...
+
+
+def _problem() -> Actions:
+    from sims_support.cli import problem
+
+    return problem
+
+
+def _change_request() -> Actions:
+    from sims_support.cli import change_request
+
+    return change_request
+
+
+def _report() -> Actions:
+    from sims_support.cli import report
+
+    return report
+
+
+def _school() -> Actions:
+    from sims_support.cli import school
+
+    return school
+
+
+# Each command with actions of its own, and its module: imported when the command is used
+# (its models, client and renderer with it), so no other command pays for it. Every
+# other command is a case's.
+GROUPS: dict[str, tuple[Group, Callable[[], Actions]]] = {
+    PROBLEM.name: (PROBLEM, _problem),
+    CHANGE_REQUEST.name: (CHANGE_REQUEST, _change_request),
+    REPORT.name: (REPORT, _report),
+    SCHOOL.name: (SCHOOL, _school),
 }
+
+
+def _add_actions(
+    module: Callable[[], Actions],
+    parents: Sequence[argparse.ArgumentParser],
+    parser: argparse.ArgumentParser,
+) -> None:
+    module().add_arguments(parser, parents)
 
 
 def build_parser(description: str | None = None) -> Parser:
@@ -50,14 +106,19 @@ def build_parser(description: str | None = None) -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for lifecycle in (case, problem, change_request, report, school):
-        lifecycle.add_parser(commands, parents=[common])
+    case.add_parser(commands, parents=[common])
+    for group, module in GROUPS.values():
+        actions = group.add_parser(commands, parents=[common])
+        deferred(actions, functools.partial(_add_actions, module, [common]))
     return parser
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
     """Read and check the input, then reach Temporal; returns what to print."""
-    return await DISPATCH.get(args.command, case.dispatch)(args, settings)
+    if args.command in GROUPS:
+        _, module = GROUPS[args.command]
+        return await module().dispatch(args, settings)
+    return await case.dispatch(args, settings)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

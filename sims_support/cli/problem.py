@@ -26,6 +26,7 @@ from domain.problems import (
     ScheduleReview,
 )
 from sims_support.cli.common import (
+    PROBLEM,
     Command,
     add_commands,
     call_temporal,
@@ -85,9 +86,13 @@ COMMANDS: dict[str, Command[Any]] = {
 
 def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Add `problem` and its actions to the `sims-case` sub-commands."""
-    problem = subparsers.add_parser(
-        "problem", parents=list(parents), help="problems: the cause of one or more incidents"
-    )
+    add_arguments(PROBLEM.add_parser(subparsers, parents), parents)
+
+
+def add_arguments(
+    problem: argparse.ArgumentParser, parents: Sequence[argparse.ArgumentParser] = ()
+) -> None:
+    """The actions of `problem` (`main` adds them when `problem` is used)."""
     actions = problem.add_subparsers(dest="problem_command", required=True, metavar="ACTION")
     opener = actions.add_parser("open", parents=list(parents), help="log a problem")
     opener.add_argument("reference", metavar="REF")

@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.kpi import Period
 from domain.kpi_report import KpiReport, kpi_report
+from sims_support.cli.common import REPORT
 from sims_support.cli.exits import BAD_INPUT, UNREACHABLE, Failure, bad_input
 from sims_support.config import Settings
 from sims_support.reports.format import LONDON
@@ -40,14 +41,14 @@ def _hours(text: str) -> float:
 
 def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Add `report` to the `sims-case` sub-commands."""
-    report = subparsers.add_parser(
-        "report",
-        parents=list(parents),
-        help="KPI attainment against the charter, from the ledger",
-        description="KPI attainment of the cases logged between two days (London), "
-        "read from the KPI ledger: the charter's shares beside the actual ones, first "
-        "responses, SLA events, and the cases behind each miss.",
-    )
+    add_arguments(REPORT.add_parser(subparsers, parents), parents)
+
+
+def add_arguments(
+    report: argparse.ArgumentParser, parents: Sequence[argparse.ArgumentParser] = ()
+) -> None:
+    """The options of `report` (`main` adds them when `report` is used); it has no actions
+    of its own, so `parents` is not needed here."""
     report.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
     report.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
     report.add_argument("--format", choices=FORMATS, default="table")

@@ -16,7 +16,7 @@ from domain.school_data import (
     RequestSchoolData,
     SchoolData,
 )
-from sims_support.cli.common import Command, add_commands, call_temporal, read_request
+from sims_support.cli.common import SCHOOL, Command, add_commands, call_temporal, read_request
 from sims_support.client import school
 from sims_support.config import Settings
 
@@ -59,9 +59,13 @@ COMMANDS: dict[str, Command[Any]] = {
 
 def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Add `school` and its actions to the `sims-case` sub-commands."""
-    found = subparsers.add_parser(
-        "school", parents=list(parents), help="a case's school data and partner access"
-    )
+    add_arguments(SCHOOL.add_parser(subparsers, parents), parents)
+
+
+def add_arguments(
+    found: argparse.ArgumentParser, parents: Sequence[argparse.ArgumentParser] = ()
+) -> None:
+    """The actions of `school` (`main` adds them when `school` is used)."""
     actions = found.add_subparsers(dest="school_command", required=True, metavar="ACTION")
     add_commands(actions, COMMANDS, parents)
     shown = actions.add_parser("status", parents=list(parents), help="the case's school data")

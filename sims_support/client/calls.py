@@ -41,7 +41,9 @@ class Lifecycle(Generic[S, R]):
     noun: str  # how messages name one: "case", "problem", "change request"
     workflow: str  # the workflow type
     workflow_id: Callable[[str], str]
-    events: tuple[str, ...]  # the updates callers may send
+    # The updates callers may send: the contract's list, read when an event is first sent
+    # (a case's is derived from its machine, which `status` need not import).
+    events: Callable[[], tuple[str, ...]]
     status_type: type[S]
     result_type: type[R]
     not_found: str  # the `type` of the `NotFound` for a reference that has no workflow
@@ -93,8 +95,9 @@ async def update(
     client: Client, lifecycle: Lifecycle[S, R], reference: str, event: str, request: BaseModel
 ) -> S:
     """Send one event (an Update); returns the status after it."""
-    if event not in lifecycle.events:
-        known = ", ".join(lifecycle.events)
+    events = lifecycle.events()
+    if event not in events:
+        known = ", ".join(events)
         raise ClientError("UnknownEvent", f"event: {event!r} is not one of {known}")
     found = handle(client, lifecycle, reference)
     try:

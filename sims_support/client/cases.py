@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client, WorkflowHandle
 
 from domain.models import CaseOutcome, CaseRequest, CaseStatus, OpenCase
-from domain.workflow_inputs import CaseInput
 from sims_support.client import calls
 from sims_support.client.calls import refusal as refusal
 
@@ -28,9 +27,19 @@ from sims_support.client.errors import Refused as Refused
 from workflows import contract, search
 
 DEFAULT_TASK_QUEUE = contract.TASK_QUEUE
-# The wire name of each case event, as platform backends and the CLI send it.
-EVENTS = contract.CASE_EVENTS
+# The wire name of each case event, as platform backends and the CLI send it: the
+# contract's list, read when first asked for (see `__getattr__`).
+EVENTS: tuple[str, ...]
+CASE_EVENTS: tuple[str, ...]  # the 0.1 name, kept for one release
 workflow_id = contract.case_workflow_id
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    # The list is derived from the case's machine: reading a status, or opening a case,
+    # does not import the machines.
+    if name in ("EVENTS", "CASE_EVENTS"):
+        return contract.CASE_EVENTS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _closed(reference: str, outcome: CaseOutcome, event: str) -> ClientError:
@@ -49,7 +58,7 @@ CASE = calls.Lifecycle(
     noun="case",
     workflow=contract.CASE_WORKFLOW,
     workflow_id=workflow_id,
-    events=EVENTS,
+    events=lambda: contract.CASE_EVENTS,
     status_type=CaseStatus,
     result_type=CaseOutcome,
     not_found="NoSuchCase",
@@ -70,6 +79,9 @@ async def open_case(
     history_threshold: int | None = None,
 ) -> CaseStatus:
     """Start the case's workflow and return its first status; a reference opens once."""
+    # The workflows' inputs (every lifecycle's models) are what opening alone needs.
+    from domain.workflow_inputs import CaseInput
+
     return await calls.start(
         client,
         CASE,
@@ -159,6 +171,5 @@ async def list_cases(client: Client, query: str, *, limit: int = 50) -> list[Cas
     return sorted(rows, key=lambda row: (row.next_action_due or never, row.reference))
 
 
-# The 0.1 names, kept for one release.
-CASE_EVENTS = EVENTS
+# The 0.1 names, kept for one release (and `CASE_EVENTS`, above).
 case_status = status

@@ -20,7 +20,6 @@ from domain.cr_record import voting_closed
 from domain.machines import ChangeRequestMachine, InvalidTransition, check_transition
 from domain.models import CaseRequest
 from domain.refusals import VotingClosed
-from domain.workflow_inputs import ChangeRequestInput
 from sims_support.client import calls
 
 # Every lifecycle module answers with the one family of errors (0.1 names included).
@@ -57,7 +56,7 @@ CHANGE_REQUEST = calls.Lifecycle(
     noun="change request",
     workflow=contract.CHANGE_REQUEST_WORKFLOW,
     workflow_id=workflow_id,
-    events=EVENTS,
+    events=lambda: EVENTS,
     status_type=ChangeRequestStatus,
     result_type=ChangeRequestStatus,
     not_found="NoSuchChangeRequest",
@@ -91,6 +90,9 @@ async def open_change_request(
     history_threshold: int | None = None,
 ) -> ChangeRequestStatus:
     """Publish the request for consultation and return its first status; a reference once."""
+    # The workflows' inputs (every lifecycle's models) are what opening alone needs.
+    from domain.workflow_inputs import ChangeRequestInput
+
     return await calls.start(
         client,
         CHANGE_REQUEST,
