@@ -52,6 +52,9 @@ Urn = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="DfE URN: 6 digits
 NonBlank = Annotated[str, Field(min_length=1)]
 
 WIRE = ConfigDict(frozen=True, extra="forbid")
+# Built on first use: the e-mail address's validator is costly to set up, and a process
+# that never reads an intake (`sims-case status`, say) should not pay for it.
+WIRE_DEFERRED = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 # One set of field names per combination given, shared by the instances given it.
 _FIELDS_GIVEN: dict[frozenset[str], set[str]] = {}
 
@@ -82,7 +85,7 @@ class Integrator(Kept):
 
 
 class Reporter(Kept):
-    model_config = WIRE
+    model_config = WIRE_DEFERRED
     name: NonBlank
     email: EmailStr
     phone: str | None = None
@@ -96,7 +99,7 @@ class School(Kept):
 
 
 class OpenCase(Kept):
-    model_config = WIRE
+    model_config = WIRE_DEFERRED
 
     reference: Reference
     case_type: CaseType
