@@ -102,3 +102,14 @@ class UnknownAccessRequest(SchoolDataRefused):
 
 class AccessAlreadyDecided(SchoolDataRefused):
     pass
+
+
+# -- who may (DESIGN §12) ----------------------------------------------------------------
+
+
+class NotAllowed(Refusal):
+    """The actor's role may not send this event (or not in this form)."""
+
+
+class NotYourCase(Refusal):
+    """An integrator or a school acting on a case that is not theirs."""

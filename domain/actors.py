@@ -1,0 +1,168 @@
+"""Who sends a request, and what each role may do (DESIGN §12), as data.
+
+`permit(actor, event, on)` is the one question: may this actor send this event on this
+case, problem or change request? It raises `NotAllowed` for a role the table does not
+list, and `NotYourCase` for an integrator or a school acting on someone else's case.
+The finer rules sit beside it: whose approval a partner-access decision is
+(`permit_approval`), whose vote a vote is (`permit_vote`), and who may open what
+(`permit_opening`). `system` (timers, a problem's news) is never accepted from a caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.refusals import NotAllowed, NotYourCase
+
+
+class Role(StrEnum):
+    DESK = "desk"
+    INTEGRATOR = "integrator"
+    SCHOOL = "school"
+    PRODUCT_MANAGER = "product_manager"
+    SYSTEM = "system"
+
+
+class Lifecycle(StrEnum):
+    CASE = "case"
+    PROBLEM = "problem"
+    CHANGE_REQUEST = "change_request"
+
+
+ActorId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
+
+
+class Actor(BaseModel):
+    """`id` is the staff id (desk), the integrator's id, or the school's URN."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    role: Role
+    id: ActorId
+    name: Annotated[str, Field(max_length=100)] | None = None
+
+
+SYSTEM = Actor(role=Role.SYSTEM, id="system")
+
+DESK, INTEGRATOR, SCHOOL, PM = Role.DESK, Role.INTEGRATOR, Role.SCHOOL, Role.PRODUCT_MANAGER
+# What the integrator (and the school, on its own cases) answers; the desk may send it on
+# their behalf, recorded as the desk.
+ANSWERS = frozenset({DESK, INTEGRATOR, SCHOOL})
+
+PERMISSIONS: Mapping[Lifecycle, Mapping[str, frozenset[Role]]] = {
+    Lifecycle.CASE: {
+        "acknowledge": frozenset({DESK}),
+        "post_update": frozenset({DESK}),
+        "request_information": frozenset({DESK}),
+        "provide_information": ANSWERS,
+        "change_priority": frozenset({DESK}),
+        "escalate_to_problem": frozenset({DESK}),
+        "offer_resolution": frozenset({DESK}),
+        "accept_resolution": ANSWERS,
+        "reopen": ANSWERS,
+        "withdraw": ANSWERS,
+        "give_feedback": frozenset({INTEGRATOR, SCHOOL}),
+        "request_school_data": frozenset({DESK}),
+        "record_data_transfer": frozenset({DESK}),
+        "request_partner_access": frozenset({DESK}),
+        "approve_partner_access": frozenset({INTEGRATOR, SCHOOL}),
+        "refuse_partner_access": frozenset({INTEGRATOR, SCHOOL}),
+    },
+    Lifecycle.PROBLEM: {
+        event: frozenset({DESK})
+        for event in (
+            "request_information",
+            "schedule_review",
+            "accept_as_defect",
+            "reject",
+            "schedule_fix",
+            "release_fix",
+        )
+    },
+    Lifecycle.CHANGE_REQUEST: {
+        "vote": frozenset({INTEGRATOR}),
+        "unvote": frozenset({INTEGRATOR}),
+        **{
+            event: frozenset({PM})
+            for event in ("review", "consider", "plan", "deliver", "reject", "mark_duplicate")
+        },
+    },
+}
+# Who may open each lifecycle (a case's opener must also own it: `permit_opening`).
+OPENERS: Mapping[Lifecycle, frozenset[Role]] = {
+    Lifecycle.CASE: frozenset({DESK, INTEGRATOR, SCHOOL}),
+    Lifecycle.PROBLEM: frozenset({DESK}),
+    Lifecycle.CHANGE_REQUEST: frozenset({DESK, INTEGRATOR}),
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a request is sent to: the lifecycle, and for a case whose it is."""
+
+    lifecycle: Lifecycle
+    integrator_id: str | None = None
+    school_urn: str | None = None
+
+
+def permit(actor: Actor, event: str, on: Subject) -> None:
+    """Raise unless `actor` may send `event` on `on`; changes nothing."""
+    allowed = PERMISSIONS[on.lifecycle].get(event, frozenset())
+    if actor.role not in allowed:
+        raise NotAllowed(f"actor: {_who(actor.role)} cannot {_words(event)} a {_words(on)}")
+    _must_own(actor, on)
+
+
+def permit_opening(
+    actor: Actor, on: Subject, *, reporter_role: str | None = None, field: str = "opened_by"
+) -> None:
+    """An integrator opens only its own cases, reported as `integrator`; a school only its
+    own, reported by its support unit; the desk any (a phone call)."""
+    if actor.role not in OPENERS[on.lifecycle]:
+        raise NotAllowed(f"{field}: {_who(actor.role)} cannot open a {_words(on)}")
+    if on.lifecycle is not Lifecycle.CASE:
+        return
+    _must_own(actor, on)
+    expected = {INTEGRATOR: "integrator", SCHOOL: "school_support_unit"}.get(actor.role)
+    if expected is not None and reporter_role != expected:
+        raise NotAllowed(
+            f"reporter.role: {_who(actor.role)} opens a case as {expected}, not {reporter_role}"
+        )
+
+
+def permit_approval(actor: Actor, event: str, approver: str, on: Subject) -> None:
+    """An approval or a refusal of partner access: `approver: school` only from that
+    school, `approver: integrator` only from the case's integrator."""
+    permit(actor, event, on)
+    if approver != actor.role.value:
+        raise NotAllowed(f"approver: {_who(actor.role)} cannot decide as the {approver}")
+
+
+def permit_vote(actor: Actor, integrator_id: str) -> None:
+    """A vote is the actor's own: an integrator votes, and unvotes, with its own id only."""
+    if actor.role is not INTEGRATOR:
+        raise NotAllowed(f"actor: {_who(actor.role)} cannot vote")
+    if integrator_id != actor.id:
+        raise NotAllowed(f"integrator_id: {actor.id} can only vote as itself")
+
+
+def _must_own(actor: Actor, on: Subject) -> None:
+    if on.lifecycle is not Lifecycle.CASE:
+        return  # problems and change requests belong to no integrator
+    owner = {INTEGRATOR: on.integrator_id, SCHOOL: on.school_urn}.get(actor.role)
+    if actor.role in (INTEGRATOR, SCHOOL) and owner != actor.id:
+        # The same words whether the case exists or not: no one learns of another's case.
+        raise NotYourCase(f"reference: no such {_words(on)} for {actor.role.value} {actor.id}")
+
+
+def _who(role: Role) -> str:
+    return {PM: "a product manager", INTEGRATOR: "an integrator"}.get(role, f"the {role.value}")
+
+
+def _words(value: object) -> str:
+    text = value.lifecycle.value if isinstance(value, Subject) else str(value)
+    return text.replace("_", " ")
