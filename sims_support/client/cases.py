@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from domain.models import CaseOutcome, CaseRequest, CaseStatus, OpenCase
 from sims_support.client import calls
+from sims_support.client.calls import finished_result as finished_result
 from sims_support.client.calls import refusal as refusal
 
 # Every lifecycle module answers with the one family of errors (0.1 names included).
