@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +22,31 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger_schema import (
-    SCHEMA_VERSION,
     case_outcomes,
     insert_new,
     metadata,
     notifications,
-    schema_version,
     sla_events,
     upsert_case,
+)
+from activities.ledger_version import (
+    LedgerSchemaMismatch,
+    LedgerSchemaOutdated,
+    prepare,
+    upgrade,
 )
 from domain.kpi_ledger import CaseRow, LedgerEntry, SlaEventRecord
 from domain.machines import CASE_CLOSED
 from domain.models import Priority
 
-
-class LedgerSchemaMismatch(RuntimeError):
-    """The database was written by another version of the ledger."""
+# The schema version's errors are raised here and caught by the ledger's callers.
+__all__ = [
+    "Ledger",
+    "LedgerActivities",
+    "LedgerMissing",
+    "LedgerSchemaMismatch",
+    "LedgerSchemaOutdated",
+]
 
 
 class LedgerMissing(RuntimeError):
@@ -65,18 +75,49 @@ class Ledger:
 
     def open_existing(self) -> Ledger:
         """For readers: a missing SQLite file is an error, not an empty ledger to create."""
+        self._refuse_missing()
+        _ = self.engine
+        return self
+
+    def _refuse_missing(self) -> None:
         path = self._sqlite_path()
         if path is not None and not path.exists():
             raise LedgerMissing(
                 f"no KPI ledger at {path}: the worker writes it there once a case is logged "
                 "(check SIMS_DATA_DIR or SIMS_LEDGER_URL, or pass --ledger)"
             )
-        _ = self.engine
-        return self
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sa.Connection]:
+        """One connection whose reads all see the ledger as at the first of them, so a
+        report's queries add up while cases are being written: REPEATABLE READ on
+        PostgreSQL, one read transaction on SQLite (pysqlite begins none for a SELECT)."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            elif conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
 
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+    def upgrade(self) -> list[int]:
+        """Bring a ledger of an older schema version up to this release's, in place, in one
+        transaction; the versions it went through ([] when there was nothing to do). A
+        newer ledger is refused, as on any other use."""
+        self._refuse_missing()
+        engine = self._connect()
+        try:
+            done = upgrade(engine)
+        finally:
+            engine.dispose()
+        _ = self.engine
+        return done
 
     # -- writing ------------------------------------------------------------------------
 
@@ -161,18 +202,7 @@ class Ledger:
         return sa.create_engine(self.url, pool_pre_ping=True)
 
     def _prepare(self, engine: sa.Engine) -> None:
-        with engine.begin() as conn:
-            metadata.create_all(conn, checkfirst=True)
-            found = conn.execute(sa.select(schema_version.c.version)).scalar()
-            if found is None:
-                conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
-                return
-        if found != SCHEMA_VERSION:
-            raise LedgerSchemaMismatch(
-                f"the KPI ledger at {self.url.render_as_string(hide_password=True)} has "
-                f"schema version {found}; this release reads and writes version "
-                f"{SCHEMA_VERSION}: migrate it, or point SIMS_LEDGER_URL at a new database"
-            )
+        prepare(engine, self.url.render_as_string(hide_password=True))
 
 
 def _write_ahead(connection: Any, _record: Any) -> None:

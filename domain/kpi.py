@@ -1,4 +1,4 @@
-"""KPI attainment against the charter's tables (DESIGN §4), from the ledger's rows (pure).
+"""KPI attainment against the charter's tables (DESIGN §4, §16): what a report says.
 
 Resolution: for each priority and each limit of `kpi_targets`, the share of cases
 resolved within that much working time (exactly at the limit is within it). The cases
@@ -9,20 +9,26 @@ it), and one inside every limit is shown apart.
 
 First response: the cases whose response fell due in the period (or were answered
 early), met when the first response came at or before the deadline.
+
+Every figure is a count. The references behind it are there only when the report was
+asked for them: a report's size does not grow with the cases in its period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
 
-from domain.calendar import WorkingCalendar
-from domain.kpi_ledger import CaseRow, SlaEventKind, SlaEventRecord
 from domain.models import Priority
-from domain.policy import SupportPolicy
 
 _FROZEN = ConfigDict(frozen=True)
 # Shares are ratios of small counts; compare them to the charter's percentages exactly.
@@ -44,44 +50,81 @@ class Period(BaseModel):
         return self.start <= moment < self.end
 
 
-class Share(BaseModel):
+class Cases(BaseModel):
+    """How many cases, and which (their references, in the ledger's order) when listed."""
+
     model_config = _FROZEN
-    met: list[str]
-    missed: list[str]
+    count: int = 0
+    references: list[str] | None = None
+
+    @classmethod
+    def listed(cls, references: list[str]) -> Cases:
+        return cls(count=len(references), references=references)
+
+
+class Counted(BaseModel):
+    """A part of the report with `Cases` in it. In JSON a `Cases` field is the list of its
+    references under the field's name when they are listed, else its count under
+    `<name>_count`: the listed report reads exactly as it always has."""
+
+    model_config = _FROZEN
+    # `Cases` fields that only a listed report has (they stand behind no figure); absent
+    # from the JSON of one without references.
+    _listed_only: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _references_or_count(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        found: dict[str, Any] = handler(self)
+        out: dict[str, Any] = {}
+        for name, value in found.items():
+            cases = getattr(self, name, None)
+            if cases is None and name in self._listed_only:
+                continue
+            if not isinstance(cases, Cases):
+                out[name] = value
+            elif cases.references is None:
+                out[f"{name}_count"] = cases.count
+            else:
+                out[name] = value["references"]
+        return out
+
+
+class Share(Counted):
+    met: Cases
+    missed: Cases
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def counted(self) -> int:
-        return len(self.met) + len(self.missed)
+        return self.met.count + self.missed.count
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def share(self) -> float | None:
-        return len(self.met) / self.counted if self.counted else None
+        return self.met.count / self.counted if self.counted else None
 
 
 class BucketAttainment(Share):
     limit: dt.timedelta
     target: float
     # Open cases that have not reached this limit yet: not in the share.
-    pending: list[str]
+    pending: Cases
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def attained(self) -> bool | None:
         if not self.counted:
             return None
-        return len(self.met) >= self.target * self.counted - _EPSILON
+        return self.met.count >= self.target * self.counted - _EPSILON
 
 
-class ResolutionAttainment(BaseModel):
-    model_config = _FROZEN
+class ResolutionAttainment(Counted):
     priority: PriorityName
     resolved: int
     open: int
     buckets: list[BucketAttainment]
     # Open cases inside every limit so far: nothing to say about them yet.
-    inside: list[str]
+    inside: Cases
 
 
 class ResponseAttainment(Share):
@@ -89,111 +132,13 @@ class ResponseAttainment(Share):
     target: dt.timedelta
 
 
-def resolution_time(case: CaseRow, calendar: WorkingCalendar, now: dt.datetime) -> dt.timedelta:
-    """The working time on the resolution clock: final once it stopped, else as of `now`."""
-    if case.resolution_working_time is not None:
-        return case.resolution_working_time
-    end = case.closed_at or now
-    used = calendar.working_time_between(case.logged_at, end) - case.paused_working_time
-    if case.paused_since is not None:
-        used -= calendar.working_time_between(case.paused_since, end)
-    return max(used, dt.timedelta(0))
-
-
-def resolution_attainment(
-    cases: Iterable[CaseRow],
-    policy: SupportPolicy,
-    calendar: WorkingCalendar,
-    period: Period,
-    now: dt.datetime,
-) -> list[ResolutionAttainment]:
-    counted = [c for c in cases if period.holds(c.logged_at) and c.state != "withdrawn"]
-    return [
-        _resolution_for(p, [c for c in counted if c.priority is p], policy, calendar, now)
-        for p in Priority
-    ]
-
-
-def _resolution_for(
-    priority: Priority,
-    cases: Sequence[CaseRow],
-    policy: SupportPolicy,
-    calendar: WorkingCalendar,
-    now: dt.datetime,
-) -> ResolutionAttainment:
-    times = {c.reference: resolution_time(c, calendar, now) for c in cases}
-    final = {c.reference for c in cases if c.state == "resolved"}
-    buckets = []
-    for limit, target in policy.kpi_targets(priority):
-        within = [ref for ref, t in times.items() if t <= limit]
-        buckets.append(
-            BucketAttainment(
-                limit=limit,
-                target=target,
-                met=[ref for ref in within if ref in final],
-                missed=[ref for ref, t in times.items() if t > limit],
-                pending=[ref for ref in within if ref not in final],
-            )
-        )
-    first = policy.kpi_targets(priority)[0][0]
-    return ResolutionAttainment(
-        priority=priority,
-        resolved=len(final),
-        open=len(cases) - len(final),
-        buckets=buckets,
-        inside=[ref for ref, t in times.items() if ref not in final and t <= first],
-    )
-
-
-def response_attainment(
-    cases: Iterable[CaseRow], policy: SupportPolicy, period: Period, now: dt.datetime
-) -> list[ResponseAttainment]:
-    met: dict[Priority, list[str]] = {p: [] for p in Priority}
-    missed: dict[Priority, list[str]] = {p: [] for p in Priority}
-    for case in cases:
-        if not period.holds(case.response_due):
-            continue
-        answered = case.first_response_at
-        if answered is not None:
-            (met if answered <= case.response_due else missed)[case.priority].append(case.reference)
-        elif case.closed_at is not None and case.closed_at <= case.response_due:
-            continue  # withdrawn before a response was owed
-        elif now > case.response_due:
-            missed[case.priority].append(case.reference)
-    return [
-        ResponseAttainment(
-            priority=p, target=policy.response_target(p), met=met[p], missed=missed[p]
-        )
-        for p in Priority
-    ]
-
-
-class SlaEventCounts(BaseModel):
-    model_config = _FROZEN
+class SlaEventCounts(Counted):
+    _listed_only: ClassVar[frozenset[str]] = frozenset({"breached"})
     priority: PriorityName
     warnings: int
     breaches: int
     escalations: int
     chasers: int
-    breached: list[str]
-
-
-def sla_event_counts(events: Iterable[SlaEventRecord]) -> list[SlaEventCounts]:
-    by_priority: dict[Priority, list[SlaEventRecord]] = {p: [] for p in Priority}
-    for event in events:
-        by_priority[event.priority].append(event)
-
-    def count(found: list[SlaEventRecord], kind: SlaEventKind) -> int:
-        return sum(1 for e in found if e.kind is kind)
-
-    return [
-        SlaEventCounts(
-            priority=p,
-            warnings=count(found, SlaEventKind.WARNING),
-            breaches=count(found, SlaEventKind.BREACH),
-            escalations=count(found, SlaEventKind.ESCALATION),
-            chasers=count(found, SlaEventKind.CHASER),
-            breached=sorted({e.reference for e in found if e.kind is SlaEventKind.BREACH}),
-        )
-        for p, found in by_priority.items()
-    ]
+    # The cases with a breach among these events, in order of reference: listed reports
+    # only (`breaches` counts the events; counting distinct cases would read every one).
+    breached: Cases | None = None

@@ -1,9 +1,15 @@
-"""One KPI report: attainment for a period, SLA events, and the open cases at risk (pure)."""
+"""One KPI report: attainment for a period, SLA events, and the open cases at risk (pure).
+
+The figures of cases whose clock has stopped are counted where the ledger is (SQL,
+`sims_support/reports/`); a case whose resolution working time the ledger does not hold
+yet comes here as an `OpenClock`, and the calendar says how far its clock has run.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
@@ -14,15 +20,57 @@ from domain.kpi import (
     ResolutionAttainment,
     ResponseAttainment,
     SlaEventCounts,
-    resolution_attainment,
-    resolution_time,
-    response_attainment,
-    sla_event_counts,
 )
-from domain.kpi_ledger import CLOCK_STOPPED, CaseRow, SlaEventRecord
+from domain.kpi_ledger import CLOCK_STOPPED, CLOSED, CaseRow
+from domain.machines import CaseMachine
+from domain.models import Priority
 from domain.policy import SupportPolicy
 
 _FROZEN = ConfigDict(frozen=True)
+STATES = frozenset(s.id for s in CaseMachine.states)
+# Open, and not stopped by an offer standing: a clock runs in these (unless paused).
+RUNNING = STATES - CLOSED - CLOCK_STOPPED
+
+
+@dataclass(frozen=True, slots=True)
+class OpenClock:
+    """What the report reads of a case whose resolution clock it must work out itself."""
+
+    reference: str
+    priority: Priority
+    state: str
+    logged_at: dt.datetime
+    closed_at: dt.datetime | None
+    paused: dt.timedelta  # pauses that have ended
+    paused_since: dt.datetime | None  # a pause still open
+    worked: dt.timedelta | None = None  # the ledger's figure, once the clock has stopped
+
+    @classmethod
+    def of(cls, case: CaseRow) -> OpenClock:
+        return cls(
+            reference=case.reference,
+            priority=case.priority,
+            state=case.state,
+            logged_at=case.logged_at,
+            closed_at=case.closed_at,
+            paused=case.paused_working_time,
+            paused_since=case.paused_since,
+            worked=case.resolution_working_time,
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.state in RUNNING and self.paused_since is None
+
+    def used(self, calendar: WorkingCalendar, now: dt.datetime) -> dt.timedelta:
+        """The working time on the resolution clock: final once it stopped, else as of `now`."""
+        if self.worked is not None:
+            return self.worked
+        end = self.closed_at or now
+        used = calendar.working_time_between(self.logged_at, end) - self.paused
+        if self.paused_since is not None:
+            used -= calendar.working_time_between(self.paused_since, end)
+        return max(used, dt.timedelta(0))
 
 
 class AtRisk(BaseModel):
@@ -39,7 +87,7 @@ class AtRisk(BaseModel):
 
 
 def at_risk(
-    cases: Iterable[CaseRow],
+    clocks: Iterable[OpenClock],
     policy: SupportPolicy,
     calendar: WorkingCalendar,
     now: dt.datetime,
@@ -51,20 +99,19 @@ def at_risk(
     pass nothing until they start again.
     """
     found = []
-    for case in cases:
-        running = case.is_open and case.state not in CLOCK_STOPPED and case.paused_since is None
-        if not running:
+    for clock in clocks:
+        if not clock.running:
             continue
-        used = resolution_time(case, calendar, now)
-        ahead = [limit for limit, _ in policy.kpi_targets(case.priority) if limit >= used]
+        used = clock.used(calendar, now)
+        ahead = [limit for limit, _ in policy.kpi_targets(clock.priority) if limit >= used]
         if not ahead or ahead[0] - used > within:
             continue
         left = ahead[0] - used
         found.append(
             AtRisk(
-                reference=case.reference,
-                priority=case.priority,
-                state=case.state,
+                reference=clock.reference,
+                priority=clock.priority,
+                state=clock.state,
                 used=used,
                 limit=ahead[0],
                 left=left,
@@ -89,36 +136,7 @@ class KpiReport(BaseModel):
     at_risk_within: dt.timedelta | None = None
     at_risk: list[AtRisk] = []
 
-
-def kpi_report(
-    cases: Sequence[CaseRow],
-    events: Iterable[SlaEventRecord],
-    policy: SupportPolicy,
-    calendar: WorkingCalendar,
-    period: Period,
-    now: dt.datetime,
-    *,
-    integrator: str | None = None,
-    open_cases: Iterable[CaseRow] = (),
-    at_risk_within: dt.timedelta | None = None,
-) -> KpiReport:
-    logged = [c for c in cases if period.holds(c.logged_at)]
-    risky = (
-        at_risk(open_cases, policy, calendar, now, at_risk_within)
-        if at_risk_within is not None
-        else []
-    )
-    return KpiReport(
-        period=period,
-        as_of=now,
-        integrator=integrator,
-        logged=len(logged),
-        resolved=sum(1 for c in logged if c.state == "resolved"),
-        withdrawn=sum(1 for c in logged if c.state == "withdrawn"),
-        open=sum(1 for c in logged if c.is_open),
-        response=response_attainment(cases, policy, period, now),
-        resolution=resolution_attainment(cases, policy, calendar, period, now),
-        sla_events=sla_event_counts(e for e in events if period.holds(e.taken_at)),
-        at_risk_within=at_risk_within,
-        at_risk=risky,
-    )
+    @property
+    def listed(self) -> bool:
+        """The references behind the figures are in it (`--with-references`)."""
+        return self.resolution[0].inside.references is not None

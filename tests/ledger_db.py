@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from activities.ledger_schema import metadata
+from activities.ledger_schema import case_outcomes, metadata, schema_version, sla_events
 
 POSTGRES_URL = os.environ.get("SIMS_TEST_POSTGRES_URL")
 
@@ -44,3 +44,23 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     _empty(POSTGRES_URL)
     yield POSTGRES_URL
     _empty(POSTGRES_URL)
+
+
+def as_version_1(url: str) -> None:
+    """The ledger at `url` made as schema version 1 left it: the same tables, with
+    version 1's single-column indexes instead of version 2's."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for index in (*case_outcomes.indexes, *sla_events.indexes):
+                index.drop(conn)
+            # As text: an `sa.Index` would join the tables' metadata for good.
+            for table, column in [
+                ("case_outcomes", "logged_at"),
+                ("case_outcomes", "response_due"),
+                ("sla_events", "taken_at"),
+            ]:
+                conn.execute(sa.text(f"CREATE INDEX ix_{table}_{column} ON {table} ({column})"))
+            conn.execute(sa.update(schema_version).values(version=1))
+    finally:
+        engine.dispose()

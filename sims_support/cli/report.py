@@ -1,23 +1,28 @@
 """`sims-case report`: KPI attainment read straight from the ledger (SQL), no Temporal.
 
-SQLAlchemy and the renderers are imported when a report is built, so every other
-command starts without them.
+SQLAlchemy, the report's queries and the renderers are imported when a report is built,
+so every other command starts without them. `--upgrade-ledger` brings a ledger of an
+older schema version up to this release's (the error for one names it).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.kpi import Period
-from domain.kpi_report import KpiReport, kpi_report
+from domain.kpi_report import KpiReport
 from sims_support.cli.common import REPORT
 from sims_support.cli.exits import BAD_INPUT, UNREACHABLE, Failure, bad_input
 from sims_support.config import Settings
 from sims_support.reports.format import LONDON
+
+if TYPE_CHECKING:
+    from activities.ledger import Ledger
 
 FORMATS = ("table", "json", "html")
 
@@ -49,9 +54,15 @@ def add_arguments(
 ) -> None:
     """The options of `report` (`main` adds them when `report` is used); it has no actions
     of its own, so `parents` is not needed here."""
-    report.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
-    report.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
+    # A report needs both; `--upgrade-ledger` needs neither (so: checked in `period_of`).
+    report.add_argument("--from", dest="start", type=_date, metavar="DATE", help="the first day")
+    report.add_argument("--to", dest="end", type=_date, metavar="DATE", help="the last day")
     report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument(
+        "--with-references",
+        action="store_true",
+        help="list the cases behind every figure (the table and HTML: behind each miss)",
+    )
     report.add_argument(
         "--at-risk",
         type=_hours,
@@ -61,9 +72,17 @@ def add_arguments(
     report.add_argument("--integrator", help="only this integrator's cases")
     report.add_argument("--ledger", metavar="URL", help="SQLAlchemy URL (default SIMS_LEDGER_URL)")
     report.add_argument("--output", metavar="FILE", help="write the report here, not stdout")
+    report.add_argument(
+        "--upgrade-ledger",
+        action="store_true",
+        help="bring a ledger of an older schema version up to this release's, then stop",
+    )
 
 
 def period_of(args: argparse.Namespace) -> Period:
+    missing = [flag for flag, day in (("--from", args.start), ("--to", args.end)) if day is None]
+    if missing:
+        raise bad_input(f"the following arguments are required: {', '.join(missing)}")
     if args.end < args.start:
         raise bad_input(f"--to {args.end} is before --from {args.start}")
     start = dt.datetime.combine(args.start, dt.time(0), LONDON)
@@ -72,22 +91,33 @@ def period_of(args: argparse.Namespace) -> Period:
 
 
 def build_report(args: argparse.Namespace, settings: Settings, now: dt.datetime) -> KpiReport:
+    from sims_support.reports.build import kpi_report
+
+    period = period_of(args)
+    within = dt.timedelta(hours=args.at_risk) if args.at_risk else None
+    with _reading(args, settings) as ledger:
+        return kpi_report(
+            ledger.open_existing(),
+            settings.policy,
+            settings.calendar,
+            period,
+            now,
+            integrator=args.integrator,
+            at_risk_within=within,
+            listed=args.with_references,
+        )
+
+
+@contextmanager
+def _reading(args: argparse.Namespace, settings: Settings) -> Iterator[Ledger]:
+    """The ledger the command names; its errors as the command's failures."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from activities.ledger import Ledger, LedgerMissing, LedgerSchemaMismatch
 
-    period = period_of(args)
     ledger = Ledger(args.ledger or settings.ledger_url)
-    within = dt.timedelta(hours=args.at_risk) if args.at_risk else None
     try:
-        ledger.open_existing()
-        cases = ledger.cases(period.start, period.end, integrator=args.integrator)
-        events = ledger.sla_events(period.start, period.end, integrator=args.integrator)
-        open_cases = (
-            ledger.cases(period.start, period.end, integrator=args.integrator, open_only=True)
-            if within
-            else []
-        )
+        yield ledger
     except (LedgerMissing, LedgerSchemaMismatch) as err:
         raise Failure(BAD_INPUT, "ledger", str(err)) from None
     except SQLAlchemyError as err:
@@ -97,17 +127,22 @@ def build_report(args: argparse.Namespace, settings: Settings, now: dt.datetime)
         ) from None
     finally:
         ledger.dispose()
-    return kpi_report(
-        cases,
-        events,
-        settings.policy,
-        settings.calendar,
-        period,
-        now,
-        integrator=args.integrator,
-        open_cases=open_cases,
-        at_risk_within=within,
-    )
+
+
+def upgrade_ledger(args: argparse.Namespace, settings: Settings) -> str:
+    from activities.ledger_schema import SCHEMA_VERSION
+
+    with _reading(args, settings) as ledger:
+        done = ledger.upgrade()
+        where = ledger.url.render_as_string(hide_password=True)
+    if not done:
+        return f"the KPI ledger at {where} is at schema version {SCHEMA_VERSION} already"
+    steps = ", ".join(str(v) for v in done)
+    return f"upgraded the KPI ledger at {where} to schema version {SCHEMA_VERSION} ({steps})"
+
+
+def form_of(args: argparse.Namespace) -> str:
+    return "json" if args.json and args.format == "table" else args.format
 
 
 def render(report: KpiReport, form: str) -> str:
@@ -125,8 +160,10 @@ def render(report: KpiReport, form: str) -> str:
 async def dispatch(
     args: argparse.Namespace, settings: Settings, now: dt.datetime | None = None
 ) -> str:
+    if args.upgrade_ledger:
+        return upgrade_ledger(args, settings)
     report = build_report(args, settings, now or dt.datetime.now(dt.UTC))
-    form = "json" if args.json and args.format == "table" else args.format
+    form = form_of(args)
     text = render(report, form)
     if not args.output:
         return text

@@ -12,7 +12,15 @@ from html import escape
 from domain.kpi import BucketAttainment, ResolutionAttainment
 from domain.kpi_report import KpiReport
 from sims_support.reports.format import london, working_time
-from sims_support.reports.text import heading, limit_label, misses, percent
+from sims_support.reports.text import (
+    all_misses,
+    behind,
+    heading,
+    inside,
+    limit_label,
+    miss_title,
+    percent,
+)
 
 PANEL_W, PANEL_H, PLOT_H, TOP = 230, 250, 160, 40
 MET_COLOUR, MISSED_COLOUR, TARGET_COLOUR = "#2e7d32", "#c62828", "#111111"
@@ -145,7 +153,7 @@ def render_html(report: KpiReport) -> str:
             [
                 r.priority.name,
                 limit_label(r.target),
-                str(len(r.met)),
+                str(r.met.count),
                 str(r.counted),
                 percent(r.share),
             ]
@@ -159,18 +167,11 @@ def render_html(report: KpiReport) -> str:
             for s in report.sla_events
         ],
     )
-    found = [
-        (f"{r.priority.name} first response later than {limit_label(r.target)}", r.missed)
-        for r in report.response
-        if r.missed
-    ]
-    for row in report.resolution:
-        found.extend(misses(row))
     miss_items = "".join(
-        f'<li>{escape(what)}: <span class="refs">{escape(", ".join(refs))}</span></li>'
-        for what, refs in found
+        f'<li>{escape(what)}: <span class="refs">{escape(", ".join(behind(cases)))}</span></li>'
+        for what, cases in all_misses(report)
     )
-    inside = [f"{r.priority.name} {ref}" for r in report.resolution for ref in r.inside]
+    still = inside(report)
     return "\n".join(
         [
             "<!doctype html>",
@@ -182,12 +183,12 @@ def render_html(report: KpiReport) -> str:
             "<p><small>Bars: the actual share (green where the charter's share is met, red "
             "where it is missed); black lines: the charter's share.</small></p>",
             resolution_table(report),
-            f"<p>Open, inside every limit so far: {escape(', '.join(inside) or 'none')}</p>",
+            f"<p>Open, inside every limit so far: {escape(', '.join(still) or 'none')}</p>",
             "<h2>First response within target</h2>",
             response,
             "<h2>SLA events in the period</h2>",
             events,
-            "<h2>Cases behind each miss</h2>",
+            f"<h2>{escape(miss_title(report))}</h2>",
             f"<ul>{miss_items or '<li>none</li>'}</ul>",
             _at_risk(report),
             f"<script>{SCRIPT}</script></body></html>",

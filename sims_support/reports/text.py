@@ -6,7 +6,7 @@ import datetime as dt
 import textwrap
 
 from domain.calendar import WORKING_DAY
-from domain.kpi import BucketAttainment, ResolutionAttainment
+from domain.kpi import BucketAttainment, Cases, ResolutionAttainment
 from domain.kpi_report import KpiReport
 from sims_support.reports.format import NONE, london, table, working_time
 
@@ -45,7 +45,7 @@ def heading(report: KpiReport) -> list[str]:
 
 def response_lines(report: KpiReport) -> list[str]:
     rows = [
-        [r.priority.name, limit_label(r.target), str(len(r.met)), str(r.counted), percent(r.share)]
+        [r.priority.name, limit_label(r.target), str(r.met.count), str(r.counted), percent(r.share)]
         for r in report.response
     ]
     return [
@@ -82,9 +82,28 @@ def resolution_lines(report: KpiReport) -> list[str]:
         lines.append((label + "charter    " + "".join(c.rjust(8) for c in charter)).rstrip())
         lines.append((" " * 6 + "actual     " + "".join(c.rjust(8) for c in actual)).rstrip())
         lines.append((" " * 6 + "cases      " + "".join(c.rjust(8) for c in counted)).rstrip())
-    inside = [f"{r.priority.name} {ref}" for r in report.resolution for ref in r.inside]
-    lines.append(wrapped("open, inside every limit so far: ", inside or [NONE]))
+    lines.append(wrapped("open, inside every limit so far: ", inside(report) or [NONE]))
     return lines
+
+
+def behind(cases: Cases) -> list[str]:
+    """The references, when the report lists them; else how many."""
+    if cases.references is not None:
+        return cases.references
+    return [f"{cases.count} case" + ("" if cases.count == 1 else "s")]
+
+
+def inside(report: KpiReport) -> list[str]:
+    """The open cases inside every limit so far: each by priority, or how many of each."""
+    if report.listed:
+        return [
+            f"{r.priority.name} {ref}"
+            for r in report.resolution
+            for ref in r.inside.references or []
+        ]
+    counts = [f"{r.priority.name} {r.inside.count}" for r in report.resolution if r.inside.count]
+    total = sum(r.inside.count for r in report.resolution)
+    return [f"{behind(Cases(count=total))[0]} ({', '.join(counts)})"] if total else []
 
 
 def sla_lines(report: KpiReport) -> list[str]:
@@ -98,7 +117,7 @@ def sla_lines(report: KpiReport) -> list[str]:
     ]
 
 
-def misses(row: ResolutionAttainment) -> list[tuple[str, list[str]]]:
+def misses(row: ResolutionAttainment) -> list[tuple[str, Cases]]:
     return [
         (
             f"{row.priority.name} not resolved within {limit_label(b.limit)} "
@@ -110,16 +129,25 @@ def misses(row: ResolutionAttainment) -> list[tuple[str, list[str]]]:
     ]
 
 
-def miss_lines(report: KpiReport) -> list[str]:
+def all_misses(report: KpiReport) -> list[tuple[str, Cases]]:
     found = [
         (f"{r.priority.name} first response later than {limit_label(r.target)}", r.missed)
         for r in report.response
-        if r.missed
+        if r.missed.count
     ]
     for row in report.resolution:
         found.extend(misses(row))
-    lines = ["Cases behind each miss"]
-    lines.extend(wrapped(f"{what}: ", refs) for what, refs in found)
+    return found
+
+
+def miss_title(report: KpiReport) -> str:
+    return "Cases behind each miss" + ("" if report.listed else " (--with-references lists them)")
+
+
+def miss_lines(report: KpiReport) -> list[str]:
+    found = all_misses(report)
+    lines = [miss_title(report)]
+    lines.extend(wrapped(f"{what}: ", behind(cases)) for what, cases in found)
     if not found:
         lines.append("  none")
     return lines

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from domain.kpi_report import kpi_report
+from activities.ledger import Ledger
+from domain.kpi_ledger import LedgerEntry
+from sims_support.reports.build import kpi_report
 from sims_support.reports.html import render_html
 from tests.kpi_data import CALENDAR, CASES, NOW, POLICY, WEEK
+from tests.kpi_ledgers import write
 
 
 def chromium() -> str:
@@ -27,7 +30,11 @@ def chromium() -> str:
 
 
 def test_the_html_report_renders_its_chart_in_a_browser(tmp_path: Path) -> None:
-    report = kpi_report(CASES, [], POLICY, CALENDAR, WEEK, NOW)
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    write(url, [LedgerEntry(case=c) for c in CASES])
+    ledger = Ledger(url)
+    report = kpi_report(ledger, POLICY, CALENDAR, WEEK, NOW)
+    ledger.dispose()
     page = tmp_path / "kpi.html"
     page.write_text(render_html(report), encoding="utf-8")
     # Limits with cases counted: P1's three and P2's six; P3's one case is inside them all.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from sims_support.cli.main import build_parser
 from sims_support.cli.report import dispatch
 from sims_support.config import Settings
 from tests.kpi_data import CASES, NOW, case, mon
-from tests.ledger_db import ledger_url
+from tests.ledger_db import as_version_1, ledger_url
 
 __all__ = ["ledger_url"]  # the fixture, parametrised over both databases
 
@@ -51,12 +53,23 @@ async def report(url: str, *argv: str) -> str:
 
 
 async def test_the_table_fits_a_100_column_terminal(filled: str) -> None:
-    text = await report(filled, "--at-risk", "3")
+    text = await report(filled, "--at-risk", "3", "--with-references")
 
     too_wide = [line for line in text.splitlines() if len(line) > 100]
     assert not too_wide, too_wide
     assert "P1 not resolved within 4h (17% < 75%):" in text
     assert LONGEST in text
+
+
+async def test_the_table_counts_the_cases_behind_each_miss_unless_asked_to_list_them(
+    filled: str,
+) -> None:
+    lines = (await report(filled)).splitlines()
+
+    assert "  P1 not resolved within 4h (17% < 75%): 5 cases" in lines
+    assert "  open, inside every limit so far: 2 cases (P1 1, P3 1)" in lines
+    assert "Cases behind each miss (--with-references lists them)" in lines
+    assert not any(LONGEST in line for line in lines)
 
 
 async def test_the_table_sets_the_charter_beside_the_actual_shares(filled: str) -> None:
@@ -76,12 +89,26 @@ async def test_at_risk_lists_the_open_cases_about_to_pass_a_limit(filled: str) -
 
 
 async def test_json_carries_every_share_and_the_cases_behind_it(filled: str) -> None:
-    data = json.loads(await report(filled, "--format", "json"))
+    data = json.loads(await report(filled, "--format", "json", "--with-references"))
 
     p1 = data["resolution"][0]
     assert [b["share"] for b in p1["buckets"]] == pytest.approx([1 / 6, 3 / 5, 1.0])
     assert p1["buckets"][0]["met"] == ["P1-AT-4H"]
     assert p1["inside"] == ["P1-PAUSED-1H"]
+
+
+async def test_json_without_references_gives_each_list_as_its_count(filled: str) -> None:
+    data = json.loads(await report(filled, "--format", "json"))
+
+    p1 = data["resolution"][0]
+    assert [b["share"] for b in p1["buckets"]] == pytest.approx([1 / 6, 3 / 5, 1.0])
+    assert {k: v for k, v in p1["buckets"][0].items() if k.endswith("_count")} == {
+        "met_count": 1,
+        "missed_count": 5,
+        "pending_count": 1,
+    }
+    assert (p1["inside_count"], "met" in p1["buckets"][0]) == (1, False)
+    assert "breached" not in data["sla_events"][0]  # listed reports only
 
 
 async def test_html_is_written_to_a_file_when_asked(filled: str, tmp_path: Path) -> None:
@@ -132,3 +159,53 @@ def test_a_ledger_nobody_wrote_yet_is_named_not_created(
     assert code == 2
     assert f"no KPI ledger at {missing}" in capsys.readouterr().err
     assert not missing.parent.exists()
+
+
+def test_a_report_of_a_ledger_of_an_older_schema_names_the_upgrade(
+    filled: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_version_1(filled)
+
+    code = starter.run(["report", *WEEK, "--ledger", filled])
+
+    said = capsys.readouterr().err
+    assert code == 2
+    assert "schema version 1, older than this release's 2" in said
+    assert "sims-case report --upgrade-ledger" in said
+
+
+def test_upgrade_ledger_brings_it_up_to_date_and_the_report_reads_it(
+    filled: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_version_1(filled)
+
+    codes = [starter.run(["report", "--upgrade-ledger", "--ledger", filled]) for _ in range(2)]
+    upgraded, already = capsys.readouterr().out.splitlines()
+
+    assert codes == [0, 0]
+    assert upgraded.startswith("upgraded the KPI ledger at ") and upgraded.endswith(
+        "to schema version 2 (2)"
+    )
+    assert already.endswith("is at schema version 2 already")
+    assert starter.run(["report", *WEEK, "--ledger", filled]) == 0
+
+
+def test_a_report_needs_its_days(capsys: pytest.CaptureFixture[str]) -> None:
+    code = starter.run(["report", "--to", "2026-03-06", "--ledger", "sqlite:///nowhere/ledger.db"])
+
+    assert code == 2
+    assert "the following arguments are required: --from" in capsys.readouterr().err
+
+
+def test_every_command_reads_its_flags_without_sqlalchemy_the_report_included() -> None:
+    statement = (
+        "import sys; from sims_support.cli.main import build_parser; "
+        "build_parser().parse_args(['report', '--from', '2026-03-02', '--to', '2026-03-06']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))"
+    )
+    root = Path(__file__).parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", statement], capture_output=True, text=True, check=True, cwd=root
+    )
+
+    assert done.stdout.strip() == "[]"
