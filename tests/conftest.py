@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import settings
 from temporalio import activity
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -25,6 +26,11 @@ from sims_support.runtime.converter import data_converter
 from tests.factories import LONDON
 from worker import create_worker
 from workflows import search
+
+# Property tests check what the rules decide, not how fast: hypothesis's per-example
+# deadline is a timing assertion, and a busy two-core machine fails it at random.
+settings.register_profile("sims", deadline=None)
+settings.load_profile("sims")
 
 CALENDAR = WorkingCalendar.england_and_wales()
 
