@@ -22,7 +22,8 @@ import pytest
 ROOT = Path(__file__).parents[2]
 PACKAGES = ("domain", "workflows", "activities", "sims_support")
 ENTRY_POINTS = ("worker", "starter")
-LEAVES = frozenset({"workflows.search", "workflows.contract"})
+# The package itself runs before any of its modules: it must stay a leaf (it imports nothing).
+LEAVES = frozenset({"workflows", "workflows.search", "workflows.contract"})
 MAY_IMPORT = {
     "domain": {"domain"},
     "leaf": {"domain"},
@@ -69,10 +70,10 @@ def imports_of(module: str, source: str, known: Iterable[str]) -> set[str]:
             # The house imports absolutely, so every import names its module in full.
             assert node.level == 0, f"{module}: line {node.lineno} imports relatively"
             base = node.module or ""
-            # `from pkg import mod` imports pkg.mod; `from mod import name` imports mod.
-            targets = [
-                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
-                for alias in node.names
+            # `from pkg import mod` imports pkg.mod, and runs pkg first;
+            # `from mod import name` imports mod.
+            targets = [base] + [
+                f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in known
             ]
         else:
             continue
@@ -147,7 +148,10 @@ def test_a_lazy_import_inside_a_function_is_an_import() -> None:
     source = "def later():\n    from workflows import case\n"
     known = {"workflows", "workflows.case", "sims_support.client.cases"}
 
-    assert imports_of("sims_support.client.cases", source, known) == {"workflows.case"}
+    assert imports_of("sims_support.client.cases", source, known) == {
+        "workflows",
+        "workflows.case",
+    }
 
 
 @pytest.mark.parametrize(
@@ -167,6 +171,16 @@ def test_an_import_against_the_layering_is_found(module: str, target: str) -> No
     assert violations({module: {target}}) == [
         f"{module} ({layer(module)}) imports {target} ({layer(target)})"
     ]
+
+
+def test_importing_a_module_from_its_package_depends_on_the_package() -> None:
+    source = "from sims_support.cli import case\n"
+    known = {"sims_support.cli", "sims_support.cli.case", "sims_support.cli.main"}
+
+    assert imports_of("sims_support.cli.main", source, known) == {
+        "sims_support.cli",
+        "sims_support.cli.case",
+    }
 
 
 def test_a_cycle_through_a_lazy_import_is_found() -> None:
