@@ -18,6 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.actors import Actor
 from domain.models import Priority
 from domain.problem_links import (
     LinkCase,
@@ -39,6 +40,8 @@ class LinkRequest(BaseModel):
     case_reference: str
     priority: Priority
     case_summary: str = ""
+    # Who escalated (the desk): it opens the problem if the escalation does.
+    actor: Actor | None = None
 
 
 class ProblemLinks:
@@ -54,7 +57,8 @@ class ProblemLinks:
         start: WithStartWorkflowOperation[Any, ProblemStatus] = WithStartWorkflowOperation(
             PROBLEM_WORKFLOW,
             ProblemInput(
-                opening=OpenProblem(reference=request.problem_reference, summary=summary[:200])
+                opening=OpenProblem(reference=request.problem_reference, summary=summary[:200]),
+                opened_by=request.actor,
             ),
             id=problem_id,
             # The problem runs on the same queue as the case that raised it.

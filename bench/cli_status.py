@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.harness import bench_worker, dev_server, run_tag, sample_case, table, write
+from bench.harness import DESK, bench_worker, dev_server, run_tag, sample_case, table, write
 from sims_support.client.cases import open_case
 
 BARE = """
@@ -69,7 +69,7 @@ async def main(runs: int = 5) -> dict[str, object]:
         reference = f"INC-BENCH-{run_tag()}"
         async with bench_worker(client, queue):
             now = dt.datetime.now(dt.UTC)
-            await open_case(client, sample_case(reference, now), task_queue=queue)
+            await open_case(client, sample_case(reference, now), opened_by=DESK, task_queue=queue)
             status = [sims_case(), "status", reference, "--address", address]
             status += ["--task-queue", queue]
             bare = [sys.executable, "-c", BARE, address, f"case-{reference}"]

@@ -22,6 +22,7 @@ from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.setup import SetupActivities
 from bench.trivial import TRIVIAL_WORKFLOWS
+from domain.actors import Actor, Role
 from domain.calendar import WorkingCalendar
 from domain.models import OpenCase
 from domain.policy import SupportPolicy
@@ -69,6 +70,10 @@ def bench_worker(
         workflow_runner=SANDBOX,
         max_cached_workflows=cache,
     )
+
+
+# Who the benchmarks act as (DESIGN §12).
+DESK = Actor(role=Role.DESK, id="PST-BENCH")
 
 
 def sample_case(reference: str, logged_at: dt.datetime, **overrides: Any) -> OpenCase:

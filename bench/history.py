@@ -22,7 +22,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.problems import ProblemLinks
-from bench.harness import CALENDAR, bench_worker, run_tag, sample_case, table, write
+from bench.harness import CALENDAR, DESK, bench_worker, run_tag, sample_case, table, write
 from domain import change_requests as cr
 from domain import models as m
 from domain import problems as p
@@ -94,7 +94,7 @@ async def p1_resolved_in_a_day(client: Client, clock: Clock) -> list[tuple[str, 
     start = await clock.monday()
     ref = f"P1-{run_tag()}"
     case = sample_case(ref, start, impact=1, urgency=1, channel="phone")
-    await api.open_case(client, case, task_queue=QUEUE)
+    await api.open_case(client, case, opened_by=DESK, task_queue=QUEUE)
     runs = [await first_run(client, api.workflow_id(ref))]
     steps: list[tuple[float, str, m.CaseRequest]] = [
         (0.15, "acknowledge", m.Acknowledge(request_id=rid())),
@@ -117,7 +117,7 @@ async def typical_p3(client: Client, clock: Clock) -> list[tuple[str, str]]:
     """Acknowledged, one update, a workaround offered on day 6, left to lapse into Resolved."""
     start = await clock.monday(dt.time(10, 0))
     ref = f"P3T-{run_tag()}"
-    await api.open_case(client, sample_case(ref, start), task_queue=QUEUE)
+    await api.open_case(client, sample_case(ref, start), opened_by=DESK, task_queue=QUEUE)
     runs = [await first_run(client, api.workflow_id(ref))]
     offer = m.OfferResolution(request_id=rid(), kind="workaround", summary="re-sync marks")
     plan: list[tuple[float, str, Any]] = [
@@ -136,7 +136,7 @@ async def typical_p3(client: Client, clock: Clock) -> list[tuple[str, str]]:
 async def p3_with_two_reopens(client: Client, clock: Clock) -> list[tuple[str, str]]:
     start = await clock.monday(dt.time(10, 0))
     ref = f"P3-{run_tag()}"
-    await api.open_case(client, sample_case(ref, start), task_queue=QUEUE)
+    await api.open_case(client, sample_case(ref, start), opened_by=DESK, task_queue=QUEUE)
     runs = [await first_run(client, api.workflow_id(ref))]
     offer = m.OfferResolution(request_id="-", kind="advice", summary="change the setting")
     plan: list[tuple[int, str, Any]] = [(0, "acknowledge", m.Acknowledge(request_id="-"))]
@@ -161,7 +161,9 @@ async def p3_with_two_reopens(client: Client, clock: Clock) -> list[tuple[str, s
 async def escalated_incident(client: Client, clock: Clock) -> list[tuple[str, str]]:
     start = await clock.monday()
     ref, problem = f"ESC-{run_tag()}", f"PRB-{run_tag()}"
-    await api.open_case(client, sample_case(ref, start, impact=2, urgency=2), task_queue=QUEUE)
+    await api.open_case(
+        client, sample_case(ref, start, impact=2, urgency=2), opened_by=DESK, task_queue=QUEUE
+    )
     await api.send(client, ref, "acknowledge", m.Acknowledge(request_id=rid()))
     escalate = m.EscalateToProblem(request_id=rid(), problem_reference=problem)
     await api.send(client, ref, "escalate_to_problem", escalate)
@@ -195,7 +197,7 @@ async def change_request_over_three_years(client: Client, clock: Clock) -> list[
         reference=ref, title="Bulk marks API", raised_by="INT-1", raised_at=start
     )
     await cr_api.open_change_request(
-        client, opening, task_queue=QUEUE, history_threshold=CR_HISTORY_THRESHOLD
+        client, opening, opened_by=DESK, task_queue=QUEUE, history_threshold=CR_HISTORY_THRESHOLD
     )
     runs = [await first_run(client, cr_api.workflow_id(ref))]
     for n in range(30):

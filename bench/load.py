@@ -29,7 +29,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from bench.harness import dev_server, run_tag, sample_case, table, write
+from bench.harness import DESK, dev_server, run_tag, sample_case, table, write
 from sims_support.client import cases as api
 from sims_support.config import Settings
 from sims_support.runtime.converter import data_converter
@@ -95,7 +95,7 @@ async def run_load(
     async def open_one(reference: str) -> None:
         async with gate:
             intake = sample_case(reference, dt.datetime.now(dt.UTC))
-            await api.open_case(client, intake, task_queue=queue)
+            await api.open_case(client, intake, opened_by=DESK, task_queue=queue)
 
     began = time.perf_counter()
     await asyncio.gather(*(open_one(r) for r in references))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from bench.harness import dev_server, run_tag, sample_case, table, write
+from bench.harness import DESK, dev_server, run_tag, sample_case, table, write
 from bench.trivial import ParkedWorkflow, PatchedParkedWorkflow, UnsandboxedParkedWorkflow
 from domain.models import Acknowledge, CaseRequest, PostUpdate
 from sims_support.client import cases as api
@@ -47,7 +47,7 @@ def open_cases(updates: int = 0) -> Callable[[Client, str, int], Awaitable[None]
         async def one(i: int) -> None:
             async with gate:
                 case = sample_case(f"MEM-{tag}-{i:05d}", now)
-                await api.open_case(client, case, task_queue=queue)
+                await api.open_case(client, case, opened_by=DESK, task_queue=queue)
                 for step in range(updates):
                     event, request = update(step)
                     await api.send(client, case.reference, event, request)

@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from bench.harness import (
+    DESK,
     PRODUCTION_CONVERTER,
     bench_worker,
     dev_server,
@@ -40,7 +41,9 @@ from worker import SANDBOX, WORKFLOWS
 
 
 async def lifecycle(client: Client, queue: str, reference: str) -> WorkflowHistory:
-    await api.open_case(client, sample_case(reference, dt.datetime.now(dt.UTC)), task_queue=queue)
+    await api.open_case(
+        client, sample_case(reference, dt.datetime.now(dt.UTC)), opened_by=DESK, task_queue=queue
+    )
     offer = OfferResolution(request_id="o1", kind="workaround", summary="restart the service")
     steps = [
         ("acknowledge", Acknowledge(request_id="a")),

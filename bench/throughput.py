@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client
 
-from bench.harness import bench_worker, dev_server, run_tag, sample_case, table, write
+from bench.harness import DESK, bench_worker, dev_server, run_tag, sample_case, table, write
 from bench.trivial import TrivialWorkflow, UnsandboxedTrivialWorkflow
 from domain.models import AcceptResolution, Acknowledge, OfferResolution
 from sims_support.client import cases as api
@@ -27,7 +27,7 @@ UPDATES = 4  # a case: opened, acknowledge, offer_resolution, accept_resolution
 
 async def one_case(client: Client, task_queue: str, reference: str) -> None:
     now = dt.datetime.now(dt.UTC)
-    await api.open_case(client, sample_case(reference, now), task_queue=task_queue)
+    await api.open_case(client, sample_case(reference, now), opened_by=DESK, task_queue=task_queue)
     await api.send(client, reference, "acknowledge", Acknowledge(request_id="ack"))
     offer = OfferResolution(request_id="offer", kind="advice", summary="try this")
     await api.send(client, reference, "offer_resolution", offer)

@@ -17,7 +17,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.refusals import NotAllowed, NotYourCase
+from domain.refusals import InvalidInput, NotAllowed, NotYourCase
+from domain.vocabulary import Visibility
 
 
 class Role(StrEnum):
@@ -109,6 +110,32 @@ class Subject:
     school_urn: str | None = None
 
 
+def required(actor: Actor | None, field: str = "actor") -> Actor:
+    """The request's actor; a new request without one is refused, naming the field."""
+    if actor is None:
+        raise InvalidInput(
+            f'{field}: say who sends this request, e.g. {{"role": "desk", "id": "PST-017"}} '
+            "(roles: desk, integrator, school, product_manager)"
+        )
+    return actor
+
+
+def sees_internal(viewer: Actor | None) -> bool:
+    """The desk, product managers and operators (no viewer) see internal events; an
+    integrator or a school sees only what is public."""
+    return viewer is None or viewer.role not in (INTEGRATOR, SCHOOL)
+
+
+def shown_to(viewer: Actor | None, visibility: Visibility) -> bool:
+    return visibility is Visibility.PUBLIC or sees_internal(viewer)
+
+
+def check_owner(viewer: Actor | None, on: Subject) -> None:
+    """Raise `NotYourCase` when an integrator or a school looks at someone else's case."""
+    if viewer is not None:
+        _must_own(viewer, on)
+
+
 def permit(actor: Actor, event: str, on: Subject) -> None:
     """Raise unless `actor` may send `event` on `on`; changes nothing."""
     allowed = PERMISSIONS[on.lifecycle].get(event, frozenset())
@@ -118,12 +145,22 @@ def permit(actor: Actor, event: str, on: Subject) -> None:
 
 
 def permit_opening(
-    actor: Actor, on: Subject, *, reporter_role: str | None = None, field: str = "opened_by"
+    actor: Actor,
+    on: Subject,
+    *,
+    reporter_role: str | None = None,
+    raised_by: str | None = None,
+    field: str = "opened_by",
 ) -> None:
     """An integrator opens only its own cases, reported as `integrator`; a school only its
-    own, reported by its support unit; the desk any (a phone call)."""
+    own, reported by its support unit; the desk any (a phone call). An integrator raises a
+    change request in its own name only (`raised_by`)."""
     if actor.role not in OPENERS[on.lifecycle]:
         raise NotAllowed(f"{field}: {_who(actor.role)} cannot open a {_words(on)}")
+    if on.lifecycle is Lifecycle.CHANGE_REQUEST:
+        if actor.role is INTEGRATOR and raised_by is not None and raised_by != actor.id:
+            raise NotAllowed(f"raised_by: {actor.id} can only raise a change request as itself")
+        return
     if on.lifecycle is not Lifecycle.CASE:
         return
     _must_own(actor, on)
@@ -132,6 +169,13 @@ def permit_opening(
         raise NotAllowed(
             f"reporter.role: {_who(actor.role)} opens a case as {expected}, not {reporter_role}"
         )
+
+
+def admit(actor: Actor | None, event: str, on: Subject) -> Actor:
+    """The request's actor, if it may send `event` on `on`: `InvalidInput` without one."""
+    found = required(actor)
+    permit(found, event, on)
+    return found
 
 
 def permit_approval(actor: Actor, event: str, approver: str, on: Subject) -> None:

@@ -12,6 +12,7 @@ from domain.models import (
     ChangePriority,
     EscalateToProblem,
     EventKind,
+    GiveFeedback,
     OfferResolution,
     PostUpdate,
     ProvideInformation,
@@ -33,6 +34,7 @@ EVENTS: dict[type[CaseRequest], tuple[str, EventKind]] = {
     AcceptResolution: ("accept_resolution", EventKind.ACCEPTED),
     Reopen: ("reopen", EventKind.REOPENED),
     Withdraw: ("withdraw", EventKind.WITHDRAWN),
+    GiveFeedback: ("give_feedback", EventKind.FEEDBACK_GIVEN),
 }
 # The charter's problem resolutions; an incident offers them only through its problem.
 PROBLEM_FIXES = frozenset(
@@ -64,4 +66,8 @@ def detail(req: CaseRequest) -> str:
             return req.problem_reference
         case OfferResolution():
             return f"{req.kind}: {req.summary}"
+        case GiveFeedback():
+            escalated = "" if req.escalate == "none" else f", escalated to {req.escalate}"
+            comment = f": {req.comment}" if req.comment else ""
+            return f"rating {req.rating}/5{escalated}{comment}"
     return ""

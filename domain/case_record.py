@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
+from domain import case_actors, sla
 from domain import case_messages as say
-from domain import sla
+from domain.actors import SYSTEM, Actor
 from domain.calendar import WorkingCalendar
 from domain.case_events import EVENTS, detail, event_of, is_problem_fix
 from domain.case_school_data import SchoolRequest, closed_to_school_data, school_change
 from domain.case_setup import renewed
+from domain.kpi_ledger import FeedbackRecord
 from domain.machines import CASE_CLOSED, CaseMachine, check_transition, transition
 from domain.models import (
     AcceptResolution,
@@ -23,6 +26,8 @@ from domain.models import (
     ChangePriority,
     EscalateToProblem,
     EventKind,
+    FeedbackEscalation,
+    GiveFeedback,
     OfferResolution,
     OpenCase,
     Priority,
@@ -43,6 +48,14 @@ from domain.workflow_inputs import CaseInput, CaseSetup
 
 LOGGED_AT_SKEW = dt.timedelta(minutes=5)
 ESCALATED = "escalated_to_problem"
+# What a continued run takes over (CaseInput's fields, but the test-only threshold).
+CARRIED = tuple(
+    "intake opened_by setup state events request_ids outbox to_problem school_data feedback".split()
+)
+
+
+def _copied(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
 
 
 @dataclass
@@ -55,54 +68,50 @@ class CaseRecord:
     to_problem: list[LinkedCaseChanged] = field(default_factory=list)
     school_data: SchoolData = field(default_factory=SchoolData)
     setup: CaseSetup | None = None
+    opened_by: Actor | None = None
+    # Every rating given, as the ledger keeps it (carried: the ledger writes them once).
+    feedback: list[FeedbackRecord] = field(default_factory=list)
     calendar: WorkingCalendar | None = None
     # The problem an escalation is linking to; every other request waits for it.
     linking: str | None = None
 
     @classmethod
     def from_input(cls, input: CaseInput) -> CaseRecord:
-        return cls(
-            input.intake,
-            input.state,
-            list(input.events),
-            list(input.request_ids),
-            list(input.outbox),
-            list(input.to_problem),
-            input.school_data,
-            input.setup,
-        )
+        # Lists copied: the record appends to its own, never to the input's.
+        given: dict[str, Any] = {k: _copied(getattr(input, k)) for k in CARRIED}
+        return cls(**given)
 
     def carried(self, history_threshold: int | None = None) -> CaseInput:
         """Everything the case knows, as a continued run takes it over."""
-        return CaseInput(
-            intake=self.intake,
-            setup=self.setup,
-            state=self.state,
-            events=self.events,
-            request_ids=self.request_ids,
-            outbox=self.outbox,
-            to_problem=self.to_problem,
-            school_data=self.school_data,
-            history_threshold=history_threshold,
-        )
+        given = {name: getattr(self, name) for name in CARRIED}
+        return CaseInput(**given, history_threshold=history_threshold)
 
     def load(self, fresh: CaseSetup | None) -> None:
         """Run on a fresh calendar snapshot, if there is one, and the policy kept."""
         self.setup = renewed(self.setup, fresh)
         self.calendar = WorkingCalendar.from_snapshot(self.setup.calendar)
 
+    def check_opening(self) -> None:
+        """Raise unless `opened_by` may open this case (DESIGN §12); changes nothing."""
+        case_actors.check_opening(self.opened_by, self.intake)
+
     def log(self, now: dt.datetime) -> None:
         if self.intake.logged_at > now + LOGGED_AT_SKEW:
             raise LoggedAtInFuture(say.logged_in_future(self.intake.logged_at, now))
         priority = self.intake.priority
-        self.events.append(
-            CaseEvent(kind=EventKind.LOGGED, at=self.intake.logged_at, priority=priority)
-        )
+        at, actor = self.intake.logged_at, self.opened_by
+        self.events.append(CaseEvent(kind=EventKind.LOGGED, at=at, priority=priority, actor=actor))
         if self.intake.case_type == "incident" and priority is Priority.P1:
             self._notify(NotificationKind.CALL_TASK, say.call_message(self.intake.reporter), now)
 
     def is_new(self, req: CaseRequest) -> bool:
         return req.request_id not in self.request_ids
+
+    def admit(self, req: CaseRequest) -> None:
+        """Raise unless the request's actor may send it on this case; changes nothing.
+        Asked by the validators only: a request recorded before actors replays."""
+        if self.is_new(req):
+            case_actors.admit(self.intake, req)
 
     def check(self, req: CaseRequest) -> None:
         """Raise unless the request's event may be applied now; changes nothing."""
@@ -135,9 +144,12 @@ class CaseRecord:
         elif isinstance(req, AcceptResolution):
             accepted = "resolution accepted by the integrator"
             self._notify(NotificationKind.RESOLVED, accepted, now)
+        elif isinstance(req, GiveFeedback):
+            self._take_feedback(req, line, now)
         escalated = self.state == ESCALATED
         event, kind = EVENTS[type(req)]
-        self._move(event, kind, line, req.request_id, now, priority)
+        given = {"actor": req.actor, "visibility": case_actors.visibility(req)}
+        self._move(event, kind, line, req.request_id, now, priority=priority, **given)
         if escalated and (self.state != ESCALATED or priority is not None):
             # The problem ranks itself by its open cases: tell it this one changed or left.
             self.to_problem.append(
@@ -167,12 +179,14 @@ class CaseRecord:
         if news.kind is NewsKind.FIX_RELEASED and news.vehicle is not None:
             self._notify(NotificationKind.RESOLUTION_OFFERED, news.message, now, key=key)
             offer = f"{news.vehicle.resolution_kind}: {news.message}"
-            self._move("offer_resolution", EventKind.RESOLUTION_OFFERED, offer, key, now)
+            self._move(
+                "offer_resolution", EventKind.RESOLUTION_OFFERED, offer, key, now, actor=SYSTEM
+            )
             return True
         self._notify(NotificationKind.PROBLEM_NEWS, news.message, now, key=key)
         if news.kind is NewsKind.NOT_A_DEFECT:
             resumed = EventKind.INVESTIGATION_RESUMED
-            self._move("resume_investigation", resumed, news.message, key, now)
+            self._move("resume_investigation", resumed, news.message, key, now, actor=SYSTEM)
         else:
             self.record(EventKind.PROBLEM_NEWS, news.message, now, request_id=key)
         return True
@@ -189,7 +203,7 @@ class CaseRecord:
             self.school_data, kind, line = school_change(
                 self.school_data, self.intake.reporter.role, req, now, self._approval_ends
             )
-            self.record(kind, line, now, request_id=req.request_id)
+            self.record(kind, line, now, request_id=req.request_id, actor=req.actor)
             self.request_ids.append(req.request_id)
         return self.school_data
 
@@ -238,18 +252,18 @@ class CaseRecord:
     def reopen_count(self) -> int:
         return sum(1 for e in self.events if e.kind is EventKind.REOPENED)
 
-    def record(
-        self,
-        kind: EventKind,
-        detail: str,
-        now: dt.datetime,
-        *,
-        request_id: str | None = None,
-        priority: Priority | None = None,
-    ) -> None:
+    def record(self, kind: EventKind, detail: str, now: dt.datetime, **given: Any) -> None:
+        """Append one event (`given`: request_id, priority, actor, visibility); an event
+        no caller sent (a timer's, a problem's news) is the system's."""
         self.events.append(
-            CaseEvent(kind=kind, at=now, request_id=request_id, priority=priority, detail=detail)
+            CaseEvent(kind=kind, at=now, detail=detail, **{"actor": SYSTEM, **given})
         )
+
+    def _take_feedback(self, req: GiveFeedback, line: str, now: dt.datetime) -> None:
+        self.feedback.append(case_actors.feedback_record(self.intake, self.priority, req, now))
+        if req.escalate is not FeedbackEscalation.NONE:
+            kind = case_actors.FEEDBACK_TO[req.escalate]
+            self._notify(kind, line, now, key=f"feedback:{req.request_id}")
 
     def _check_open(self) -> None:
         if not self.events:
@@ -269,28 +283,13 @@ class CaseRecord:
         return self.calendar.add_working_time(now, self.setup.policy.partner_approval_window)
 
     def _move(
-        self,
-        event: str,
-        kind: EventKind,
-        line: str,
-        request_id: str,
-        now: dt.datetime,
-        priority: Priority | None = None,
+        self, event: str, kind: EventKind, line: str, key: str, now: dt.datetime, **given: Any
     ) -> None:
         self.state = transition(CaseMachine, self.state, event)
-        self.record(kind, line, now, request_id=request_id, priority=priority)
-        self.request_ids.append(request_id)
+        self.record(kind, line, now, request_id=key, **given)
+        self.request_ids.append(key)
 
-    def _notify(
-        self,
-        kind: NotificationKind,
-        message: str,
-        now: dt.datetime,
-        *,
-        due: dt.datetime | None = None,
-        key: str | None = None,
-    ) -> None:
+    def _notify(self, kind: NotificationKind, message: str, now: dt.datetime, **when: Any) -> None:
+        """`when`: the `due` instant and the `key` naming the message within the case."""
         reference, priority = self.intake.reference, self.priority
-        self.outbox.append(
-            say.case_notification(reference, priority, kind, message, now, due=due, key=key)
-        )
+        self.outbox.append(say.case_notification(reference, priority, kind, message, now, **when))

@@ -26,6 +26,14 @@ SchoolRequest = (
     | ApprovePartnerAccess
     | RefusePartnerAccess
 )
+# The update (and permission-table event) each request is.
+SCHOOL_EVENTS: dict[type, str] = {
+    RequestSchoolData: "request_school_data",
+    RecordDataTransfer: "record_data_transfer",
+    RequestPartnerAccess: "request_partner_access",
+    ApprovePartnerAccess: "approve_partner_access",
+    RefusePartnerAccess: "refuse_partner_access",
+}
 # The school data after a request, and the kind and detail of the event it records.
 SchoolChange = tuple[SchoolData, EventKind, str]
 

@@ -15,7 +15,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain import machines
+from domain.actors import Actor
 from domain.models import WIRE, AwareDatetime, CaseRequest, NonBlank, Reference
+from domain.vocabulary import Visibility
 
 # The machine's states, by the charter's stage number; the others are final.
 STAGES = {
@@ -120,6 +122,8 @@ class CrEvent(BaseModel):
     at: dt.datetime
     request_id: str | None = None
     by: str | None = None  # the integrator who voted, or the product manager who decided
+    actor: Actor | None = None  # who sent it (None before actors; the system's timers)
+    visibility: Visibility = Visibility.PUBLIC
     detail: str = ""  # why: the decision's reason, the review's finding
     # What a decision named: release_version, target_release, original_reference, ...
     facts: dict[str, str] = {}

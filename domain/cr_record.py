@@ -14,6 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from domain import cr_schedule
+from domain.actors import (
+    SYSTEM,
+    Actor,
+    Lifecycle,
+    Subject,
+    admit,
+    permit_opening,
+    permit_vote,
+    required,
+)
 from domain.change_requests import (
     DECIDED,
     FINAL_STATES,
@@ -53,6 +63,7 @@ __all__ = [
 ]
 
 VOTES = ("vote", "unvote")
+CHANGE_REQUEST = Subject(Lifecycle.CHANGE_REQUEST)
 # The raiser hears of every decision but a review, which keeps the request where it is.
 ANNOUNCED = frozenset(DECIDED) - {"review"}
 
@@ -92,6 +103,7 @@ class ChangeRequestRecord:
     merge_into: str | None = None
     # Loaded by the first run, then fixed for the request's life.
     policy: SupportPolicy | None = None
+    opened_by: Actor | None = None
 
     @classmethod
     def from_input(cls, input: ChangeRequestInput) -> ChangeRequestRecord:
@@ -103,6 +115,7 @@ class ChangeRequestRecord:
             list(input.outbox),
             input.merge_into,
             input.policy,
+            input.opened_by,
         )
 
     def carried(self, history_threshold: int | None = None) -> ChangeRequestInput:
@@ -115,6 +128,7 @@ class ChangeRequestRecord:
             request_ids=self.request_ids,
             outbox=self.outbox,
             merge_into=self.merge_into,
+            opened_by=self.opened_by,
             history_threshold=history_threshold,
         )
 
@@ -124,9 +138,21 @@ class ChangeRequestRecord:
             raise RaisedAtInFuture(
                 f"raised_at: {raised.isoformat()} is in the future (now {now.isoformat()})"
             )
-        self.events.append(
-            CrEvent(kind=CrEventKind.PUBLISHED, at=raised, by=self.request.raised_by)
-        )
+        by, actor = self.request.raised_by, self.opened_by
+        self.events.append(CrEvent(kind=CrEventKind.PUBLISHED, at=raised, by=by, actor=actor))
+
+    def check_opening(self) -> None:
+        """The desk, or the integrator in its own name (`raised_by`), raises one."""
+        actor = required(self.opened_by, "opened_by")
+        permit_opening(actor, CHANGE_REQUEST, raised_by=self.request.raised_by)
+
+    def admit(self, event: str, req: CaseRequest) -> None:
+        """Raise unless the request's actor may send `event`; asked by validators only.
+        A vote is the actor's own: an integrator votes and unvotes with its own id."""
+        if self.is_new(req):
+            actor = admit(req.actor, event, CHANGE_REQUEST)
+            if isinstance(req, Vote):
+                permit_vote(actor, req.integrator_id)
 
     def is_new(self, req: CaseRequest) -> bool:
         return req.request_id not in self.request_ids
@@ -156,8 +182,9 @@ class ChangeRequestRecord:
             voting = req.integrator_id in voters(self.events)
             if (event == "vote") != voting:
                 kind = CrEventKind.VOTED if event == "vote" else CrEventKind.UNVOTED
+                by, actor = req.integrator_id, req.actor
                 self.events.append(
-                    CrEvent(kind=kind, at=now, request_id=req.request_id, by=req.integrator_id)
+                    CrEvent(kind=kind, at=now, request_id=req.request_id, by=by, actor=actor)
                 )
             return None
         assert isinstance(req, Decision)
@@ -168,6 +195,7 @@ class ChangeRequestRecord:
             at=now,
             request_id=req.request_id,
             by=req.decided_by,
+            actor=req.actor,
             detail=req.reason,
             facts={name: str(value) for name, value in facts.items()},
         )
@@ -189,12 +217,12 @@ class ChangeRequestRecord:
         )
         note = f"{len(merged)} new vote(s) merged" if open_ else "voting closed: votes not merged"
         facts = {"duplicate_reference": merge.duplicate_reference}
-        self.events.append(
-            CrEvent(kind=CrEventKind.DUPLICATE_LINKED, at=now, detail=note, facts=facts)
-        )
+        linked = CrEventKind.DUPLICATE_LINKED
+        self.events.append(CrEvent(kind=linked, at=now, detail=note, facts=facts, actor=SYSTEM))
         detail = f"merged from duplicate {merge.duplicate_reference}"
+        voted = CrEventKind.VOTED
         self.events += [
-            CrEvent(kind=CrEventKind.VOTED, at=now, by=i, detail=detail) for i in merged
+            CrEvent(kind=voted, at=now, by=i, detail=detail, actor=SYSTEM) for i in merged
         ]
 
     def votes_to_hand_over(self) -> MergeVotes:
@@ -228,7 +256,7 @@ class ChangeRequestRecord:
         return self.state in FINAL_STATES
 
     def note(self, kind: CrEventKind, now: dt.datetime, detail: str = "") -> None:
-        self.events.append(CrEvent(kind=kind, at=now, detail=detail))
+        self.events.append(CrEvent(kind=kind, at=now, detail=detail, actor=SYSTEM))
 
     def _voting_closed(self) -> str:
         original = fact(self.events, CrEventKind.MARKED_DUPLICATE, "original_reference")

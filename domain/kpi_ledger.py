@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from domain import sla
 from domain.calendar import WorkingCalendar
 from domain.machines import CASE_CLOSED
-from domain.models import CaseEvent, CaseType, EventKind, OpenCase, Priority
+from domain.models import CaseEvent, CaseType, EventKind, FeedbackEscalation, OpenCase, Priority
 from domain.notifications import Notification
 from domain.policy import SupportPolicy
 
@@ -113,13 +113,35 @@ class NotificationRecord(BaseModel):
         )
 
 
+class FeedbackRecord(BaseModel):
+    """One rating of the service (DESIGN §12). No comment: the ledger keeps no personal
+    data, and the comment stays in the case's timeline; the rater appears by id."""
+
+    model_config = _FROZEN
+    reference: str
+    key: str  # the request id that gave it: unique per case
+    case_type: CaseType
+    priority: Priority  # the case's priority when the feedback was given
+    integrator_id: str
+    school_urn: str
+    rating: int
+    escalate: FeedbackEscalation
+    by_role: str
+    by_id: str
+    given_at: dt.datetime
+    # Given once the case was Resolved: written by the client, no workflow involved.
+    after_resolution: bool = False
+
+
 class LedgerEntry(BaseModel):
-    """One write: the case's row, and the SLA events and notifications not yet written."""
+    """One write: the case's row, and the SLA events, notifications and feedback not yet
+    written."""
 
     model_config = _FROZEN
     case: CaseRow
     sla_events: list[SlaEventRecord] = []
     notifications: list[NotificationRecord] = []
+    feedback: list[FeedbackRecord] = []
 
 
 def case_row(

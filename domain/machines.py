@@ -60,6 +60,14 @@ class CaseMachine(StateMachine):
         | escalated_to_problem.to(withdrawn)
         | resolution_offered.to(withdrawn)
     )
+    # The integrator's or the school's rating, on an open case or while an offer stands.
+    give_feedback = (
+        logged.to.itself(internal=True)
+        | investigating.to.itself(internal=True)
+        | awaiting_information.to.itself(internal=True)
+        | escalated_to_problem.to.itself(internal=True)
+        | resolution_offered.to.itself(internal=True)
+    )
 
 
 class ChangeRequestMachine(StateMachine):

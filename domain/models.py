@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from domain.actors import Actor
 from domain.priority import priority_for
 from domain.vocabulary import (
     CaseType,
@@ -15,24 +16,29 @@ from domain.vocabulary import (
     ClockStatus,
     Environment,
     EventKind,
+    FeedbackEscalation,
     Impact,
     Priority,
     ReporterRole,
     ResolutionKind,
     Urgency,
+    Visibility,
 )
 
 __all__ = [
+    "Actor",
     "CaseType",
     "Channel",
     "ClockStatus",
     "Environment",
     "EventKind",
+    "FeedbackEscalation",
     "Impact",
     "Priority",
     "ReporterRole",
     "ResolutionKind",
     "Urgency",
+    "Visibility",
 ]
 
 
@@ -159,10 +165,14 @@ class OpenCase(Kept):
 
 
 class CaseRequest(BaseModel):
-    """Every update carries a request id: a retry of the same request is a no-op."""
+    """Every update carries a request id: a retry of the same request is a no-op.
+
+    And who sends it (DESIGN §12): optional here only so that histories recorded before
+    actors replay; the workflows' validators refuse a new request without one."""
 
     model_config = WIRE
     request_id: Annotated[str, Field(min_length=1, max_length=100)]
+    actor: Actor | None = None
 
 
 class Acknowledge(CaseRequest):
@@ -171,6 +181,8 @@ class Acknowledge(CaseRequest):
 
 class PostUpdate(CaseRequest):
     message: NonBlank
+    # `internal`: a desk note; no contact with the integrator, no notification.
+    visibility: Visibility = Visibility.PUBLIC
 
 
 class RequestInformation(CaseRequest):
@@ -208,6 +220,15 @@ class Withdraw(CaseRequest):
     reason: NonBlank
 
 
+class GiveFeedback(CaseRequest):
+    """The integrator's or the school's word on the service (the charter's "if you are
+    happy or unhappy with the service ... please tell us")."""
+
+    rating: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+    escalate: FeedbackEscalation = FeedbackEscalation.NONE
+
+
 # -- what a case remembers and shows -------------------------------------------------------
 
 
@@ -219,6 +240,9 @@ class CaseEvent(Kept):
     request_id: str | None = None
     priority: Priority | None = None
     detail: str = ""
+    # Who did it (None only in histories recorded before actors), and who may see it.
+    actor: Actor | None = None
+    visibility: Visibility = Visibility.PUBLIC
 
 
 class Clock(BaseModel):

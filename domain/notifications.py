@@ -26,6 +26,9 @@ class NotificationKind(StrEnum):
     CR_DELIVERY_DUE = "cr_delivery_due"
     CR_DELIVERY_OVERDUE = "cr_delivery_overdue"
     CR_DECIDED = "cr_decided"
+    # Feedback that asks to be escalated (DESIGN §12).
+    FEEDBACK_TO_CUSTOMER_CARE = "feedback_to_customer_care"
+    FEEDBACK_TO_SERVICE_DESK_MANAGEMENT = "feedback_to_service_desk_management"
 
 
 class Recipient(StrEnum):
@@ -33,6 +36,8 @@ class Recipient(StrEnum):
     INTEGRATOR = "integrator"
     PARTNER_SUPPORT_TEAM_MANAGER = "partner_support_team_manager"
     PRODUCT_MANAGER = "product_manager"
+    CUSTOMER_CARE_TEAM = "customer_care_team"
+    SERVICE_DESK_MANAGEMENT_TEAM = "service_desk_management_team"
 
 
 RECIPIENTS: dict[NotificationKind, Recipient] = {
@@ -50,6 +55,8 @@ RECIPIENTS: dict[NotificationKind, Recipient] = {
     NotificationKind.CR_DELIVERY_DUE: Recipient.PRODUCT_MANAGER,
     NotificationKind.CR_DELIVERY_OVERDUE: Recipient.PRODUCT_MANAGER,
     NotificationKind.CR_DECIDED: Recipient.INTEGRATOR,
+    NotificationKind.FEEDBACK_TO_CUSTOMER_CARE: Recipient.CUSTOMER_CARE_TEAM,
+    NotificationKind.FEEDBACK_TO_SERVICE_DESK_MANAGEMENT: Recipient.SERVICE_DESK_MANAGEMENT_TEAM,
 }
 
 

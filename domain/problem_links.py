@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.actors import Actor
 from domain.models import WIRE, Priority, Reference
 from domain.problems import (
     FixVehicle,
@@ -100,6 +101,8 @@ class ProblemInput(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     opening: OpenProblem
+    # Who opened it: the desk, or the actor whose escalation did (DESIGN §12).
+    opened_by: Actor | None = None
     state: str = "under_investigation"
     scope: ProblemScope | None = None
     school_urn: str | None = None

@@ -1,16 +1,15 @@
-"""A problem's record: its state, event log and linked cases, the rules that decide
-whether a decision or a link may be written to it, and the news it owes the linked
-cases (pure; the workflow owns one and delivers the news).
-
-A problem takes the highest priority of its open linked cases. A request id already
-applied is accepted again as a no-op. Once closed, a problem takes no more cases.
-"""
+"""A problem's record: its state, event log and linked cases, the rules for a decision or
+a link, and the news it owes the linked cases (pure; the workflow delivers it). It takes
+the highest priority of its open linked cases; a request id already applied is a no-op;
+once closed, it takes no more cases."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
+from domain.actors import SYSTEM, Actor, Lifecycle, Subject, admit, permit_opening, required
 from domain.machines import ProblemMachine, allowed_events, transition
 from domain.models import Priority
 from domain.problem_links import (
@@ -44,6 +43,7 @@ from domain.problems import (
 from domain.refusals import InvalidTransition, NotReady, ProblemClosed
 
 Kind = ProblemEventKind
+PROBLEM = Subject(Lifecycle.PROBLEM)
 
 # Cases link themselves; the desk is never offered linking as a decision.
 LINK_CASE: str = ProblemMachine.link_case.id
@@ -79,6 +79,7 @@ class ProblemRecord:
     vehicle: FixVehicle | None = None
     target_version: str | None = None
     released_version: str | None = None
+    opened_by: Actor | None = None
     # As opened, until the review classifies the problem (`accept_as_defect`).
     scope: ProblemScope = field(init=False)
     school_urn: str | None = field(init=False)
@@ -98,6 +99,7 @@ class ProblemRecord:
             input.vehicle,
             input.target_version,
             input.released_version,
+            input.opened_by,
         )
         if input.scope:
             record.scope, record.school_urn = input.scope, input.school_urn
@@ -117,11 +119,21 @@ class ProblemRecord:
             vehicle=self.vehicle,
             target_version=self.target_version,
             released_version=self.released_version,
+            opened_by=self.opened_by,
             history_threshold=history_threshold,
         )
 
     def open(self, now: dt.datetime) -> None:
-        self._note(Kind.OPENED, now, self.opening.summary)
+        self._note(Kind.OPENED, now, self.opening.summary, actor=self.opened_by)
+
+    def check_opening(self) -> None:
+        """Only the desk opens a problem (an escalation opens it as the escalating desk)."""
+        permit_opening(required(self.opened_by, "opened_by"), PROBLEM)
+
+    def admit(self, event: str, req: ProblemRequest) -> None:
+        """Raise unless the request's actor may send `event`; asked by validators only."""
+        if self.is_new(req):
+            admit(req.actor, event, PROBLEM)
 
     # -- the desk's decisions -------------------------------------------------------------
 
@@ -146,7 +158,7 @@ class ProblemRecord:
             return False
         detail, told = self._take(req)
         self.state = transition(ProblemMachine, self.state, event)
-        self._note(DECIDED[event], now, detail, request_id=req.request_id)
+        self._note(DECIDED[event], now, detail, request_id=req.request_id, actor=req.actor)
         self.request_ids.append(req.request_id)
         if event in NEWS:
             self._tell_linked_cases(NEWS[event], told, req.request_id)
@@ -265,13 +277,11 @@ class ProblemRecord:
     # -- the log and the status -----------------------------------------------------------
 
     def _note(
-        self,
-        kind: ProblemEventKind,
-        now: dt.datetime,
-        detail: str = "",
-        request_id: str | None = None,
+        self, kind: ProblemEventKind, now: dt.datetime, detail: str = "", **given: Any
     ) -> None:
-        self.events.append(ProblemEvent(kind=kind, at=now, request_id=request_id, detail=detail))
+        """`given`: request_id, and actor (the system's, unless a caller sent it)."""
+        given = {"actor": SYSTEM, **given}
+        self.events.append(ProblemEvent(kind=kind, at=now, detail=detail, **given))
 
     def status(self) -> ProblemStatus:
         return ProblemStatus(

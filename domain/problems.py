@@ -13,8 +13,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.actors import Actor
 from domain.machines import PROBLEM_CLOSED
 from domain.models import WIRE, NonBlank, Priority, Reference, ResolutionKind, Urn
+from domain.vocabulary import Visibility
 
 CLOSED_STATES = PROBLEM_CLOSED
 
@@ -75,6 +77,8 @@ class ProblemRequest(BaseModel):
 
     model_config = WIRE
     request_id: Annotated[str, Field(min_length=1, max_length=100)]
+    # Who sends it (DESIGN §12): optional only so that older histories replay.
+    actor: Actor | None = None
 
 
 class ScheduleReview(ProblemRequest):
@@ -139,6 +143,8 @@ class ProblemEvent(BaseModel):
     at: dt.datetime
     request_id: str | None = None
     detail: str = ""
+    actor: Actor | None = None
+    visibility: Visibility = Visibility.PUBLIC
 
 
 class LinkedCase(BaseModel):

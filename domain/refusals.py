@@ -15,6 +15,11 @@ class Refusal(Exception):
         return type(self).__name__
 
 
+class InvalidInput(Refusal):
+    """A request that is well formed but incomplete: the message names the field (the
+    converter raises the same type for a payload that is not a valid model)."""
+
+
 class InvalidTransition(Refusal):
     """The event is not allowed in the machine's current state."""
 

@@ -14,7 +14,15 @@ from typing import Generic, TypeVar
 
 from domain.calendar import WorkingCalendar
 from domain.machines import CASE_CLOSED, CaseMachine
-from domain.models import CaseEvent, CaseType, Clock, ClockStatus, EventKind, Priority
+from domain.models import (
+    CaseEvent,
+    CaseType,
+    Clock,
+    ClockStatus,
+    EventKind,
+    Priority,
+    Visibility,
+)
 from domain.policy import SupportPolicy
 
 OPEN_STATES = frozenset(state.id for state in CaseMachine.states) - CASE_CLOSED
@@ -181,7 +189,9 @@ def _update(
         # Paused while awaiting information; stopped while a problem speaks for the case.
         idle = ClockStatus.PENDING if state in OPEN_STATES else ClockStatus.MET
         return Clock(name="update", deadline=None, status=idle), []
-    contact = _last(events, set(CONTACTS))
+    # A desk note is no contact with the integrator: it leaves the cadence running.
+    public = [e for e in events if e.visibility is Visibility.PUBLIC]
+    contact = _last(public, set(CONTACTS))
     since = contact.at if contact else logged_at(events)
     interval = policy.update_interval_for(case_type, current_priority(events))
     due = calendar.add_working_time(since, interval)

@@ -97,3 +97,18 @@ class EventKind(StrEnum):
     PARTNER_ACCESS_APPROVED = "partner_access_approved"
     PARTNER_ACCESS_REFUSED = "partner_access_refused"
     PARTNER_ACCESS_EXPIRED = "partner_access_expired"
+    # The integrator's or the school's rating of the service (DESIGN §12).
+    FEEDBACK_GIVEN = "feedback_given"
+
+
+class Visibility(StrEnum):
+    """Who sees an event: `public`, the integrator too; `internal`, the desk only."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class FeedbackEscalation(StrEnum):
+    NONE = "none"
+    CUSTOMER_CARE = "customer_care"
+    SERVICE_DESK_MANAGEMENT = "service_desk_management"

@@ -11,8 +11,10 @@ import functools
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.actors import Actor
 from domain.calendar import CalendarSnapshot
 from domain.change_requests import CrEvent, OpenChangeRequest
+from domain.kpi_ledger import FeedbackRecord
 from domain.models import CaseEvent, OpenCase
 from domain.notifications import Notification
 from domain.policy import SupportPolicy
@@ -50,6 +52,8 @@ class CaseInput(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     intake: OpenCase
+    # Who opened it (DESIGN §12); None only in histories recorded before actors.
+    opened_by: Actor | None = None
     setup: CaseSetup | None = None
     state: str = "logged"
     events: list[CaseEvent] = []
@@ -57,6 +61,7 @@ class CaseInput(BaseModel):
     outbox: list[Notification] = []
     to_problem: list[LinkedCaseChanged] = []
     school_data: SchoolData = SchoolData()
+    feedback: list[FeedbackRecord] = []
     # Test-only: continue-as-new at this history length (the test server never suggests it).
     history_threshold: int | None = None
 
@@ -66,6 +71,7 @@ class ChangeRequestInput(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     request: OpenChangeRequest
+    opened_by: Actor | None = None
     policy: SupportPolicy | None = None
     state: str = "published_for_consultation"
     events: list[CrEvent] = []

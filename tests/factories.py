@@ -7,9 +7,13 @@ import itertools
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.actors import Actor, Role
 from domain.models import OpenCase
 
 LONDON = ZoneInfo("Europe/London")
+# Who the tests act as (DESIGN §12): the desk, unless a test says otherwise.
+DESK = Actor(role=Role.DESK, id="PST-017", name="Pat Desk")
+PRODUCT_MANAGER = Actor(role=Role.PRODUCT_MANAGER, id="pm-ann")
 _refs = itertools.count(1)
 
 
@@ -44,3 +48,13 @@ def intake(**overrides: Any) -> OpenCase:
 
 def p1_incident(**overrides: Any) -> OpenCase:
     return intake(impact=1, urgency=1, channel="phone", **overrides)
+
+
+def integrator_of(case: OpenCase) -> Actor:
+    """The case's own integrator, as an actor."""
+    return Actor(role=Role.INTEGRATOR, id=case.integrator.id)
+
+
+def school_of(case: OpenCase) -> Actor:
+    """The case's school's support unit, as an actor."""
+    return Actor(role=Role.SCHOOL, id=case.school.urn)

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.setup import SetupActivities
     from domain import case_setup, models, sla
     from domain import school_data as school
+    from domain.actors import Actor
     from domain.case_record import CaseRecord
     from domain.case_school_data import SchoolRequest
     from domain.models import CaseOutcome, CaseRequest, CaseStatus, EventKind
@@ -29,7 +30,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows import case_view
 
 from workflows import effects
-from workflows.contract import CASE_WORKFLOW, LINKED_CASE_CHANGED, PROBLEM_NEWS, problem_workflow_id
+from workflows.contract import (
+    CASE_WORKFLOW,
+    LINKED_CASE_CHANGED,
+    OPENED_BY,
+    PROBLEM_NEWS,
+    problem_workflow_id,
+)
 from workflows.ledger_sync import LedgerSync
 from workflows.updates import checked_update
 
@@ -56,7 +63,7 @@ class CaseWorkflow:
     async def run(self, input: CaseInput) -> CaseOutcome:
         await self._load_setup()
         if not self._case.events:
-            self._log_case()
+            self._log_case(check_opener=workflow.patched(OPENED_BY))
         while True:
             self._case.take_due(self._view(), workflow.now())
             self._dirty = False  # an update landing while we await wakes the next pass
@@ -109,7 +116,7 @@ class CaseWorkflow:
             return self.status()
         self._ruled(self._case.start_linking, req)
         try:
-            await self._link_to_problem(req.problem_reference)
+            await self._link_to_problem(req.problem_reference, req.actor)
         finally:
             self._case.linking = None
         return self._apply(req)
@@ -128,6 +135,10 @@ class CaseWorkflow:
 
     @checked_update
     def withdraw(self, req: models.Withdraw) -> CaseStatus:
+        return self._apply(req)
+
+    @checked_update
+    def give_feedback(self, req: models.GiveFeedback) -> CaseStatus:
         return self._apply(req)
 
     @workflow.signal(name=PROBLEM_NEWS)
@@ -182,6 +193,8 @@ class CaseWorkflow:
 
     def _check(self, update: str, req: CaseRequest) -> None:
         # `update` goes unused: the case's record reads the event from the request's type.
+        # Who sends it first: another integrator learns nothing of the case's state.
+        self._ruled(self._case.admit, req)
         if isinstance(req, SchoolRequest):
             self._ruled(self._case.check_school, req, workflow.now())
         else:
@@ -191,8 +204,10 @@ class CaseWorkflow:
         self._ruled(self._case.apply, req, workflow.now())
         return self.status()
 
-    def _log_case(self) -> None:
+    def _log_case(self, *, check_opener: bool) -> None:
         try:
+            if check_opener:  # a run recorded before openers were checked opened without one
+                self._case.check_opening()
             self._case.log(workflow.now())
         except Refusal as err:
             self._refusal = case_view.refusal(err)
@@ -248,11 +263,11 @@ class CaseWorkflow:
             await self._deliver()
             self._publish()
 
-    async def _link_to_problem(self, problem: str) -> None:
+    async def _link_to_problem(self, problem: str, actor: Actor | None) -> None:
         try:
             await workflow.execute_activity_method(
                 ProblemLinks.link_case_to_problem,
-                case_view.link_request(self._case, problem),
+                case_view.link_request(self._case, problem, actor),
                 start_to_close_timeout=LINK_TIMEOUT,
                 retry_policy=LINK_RETRIES,
             )

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.problems import LinkRequest
 from domain import sla
+from domain.actors import Actor
 from domain.case_messages import LONDON, london
 from domain.case_record import CaseRecord
 from domain.models import CaseOutcome, CaseStatus, EventKind, ResolutionKind
@@ -127,12 +128,13 @@ def refusal(err: Refusal) -> ApplicationError:
     return ApplicationError(str(err), type=err.type, non_retryable=isinstance(err, FINAL))
 
 
-def link_request(case: CaseRecord, problem: str) -> LinkRequest:
+def link_request(case: CaseRecord, problem: str, actor: Actor | None = None) -> LinkRequest:
     return LinkRequest(
         problem_reference=problem,
         case_reference=case.intake.reference,
         priority=case.priority,
         case_summary=case.intake.summary,
+        actor=actor,
     )
 
 

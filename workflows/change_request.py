@@ -35,7 +35,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows import cr_view
 
 from workflows import effects
-from workflows.contract import CHANGE_REQUEST_WORKFLOW, MERGE_VOTES, change_request_workflow_id
+from workflows.contract import (
+    CHANGE_REQUEST_WORKFLOW,
+    MERGE_VOTES,
+    OPENED_BY,
+    change_request_workflow_id,
+)
 from workflows.updates import checked_update
 
 
@@ -67,6 +72,8 @@ class ChangeRequestWorkflow:
             self._cr.policy = setup.policy
         if not self._cr.events:
             try:
+                if workflow.patched(OPENED_BY):  # runs recorded before it opened without one
+                    self._cr.check_opening()
                 self._cr.publish(workflow.now())
             except Refusal as err:
                 self._refusal = refusal(err, non_retryable=True)
@@ -142,6 +149,7 @@ class ChangeRequestWorkflow:
 
     def _check(self, event: str, req: CaseRequest) -> None:
         try:
+            self._cr.admit(event, req)
             self._cr.check(event, req)
         except Refusal as err:
             raise refusal(err) from None

@@ -27,6 +27,9 @@ LINKED_CASE_CHANGED = "linked_case_changed"
 PROBLEM_NEWS = "problem_news"
 MERGE_VOTES = "merge_votes"
 
+# `workflow.patched` ids: a run recorded before the change replays as it ran.
+OPENED_BY = "opened-by-checked"  # the opener is checked against DESIGN §12's table
+
 # Machine events the workflow takes itself (timers, problem news), never a caller.
 CASE_INTERNAL = frozenset({"resume_investigation", "resolve"})
 PROBLEM_INTERNAL = frozenset({LINK_CASE})

@@ -34,6 +34,7 @@ from workflows import effects
 from workflows.contract import (
     LINK_CASE,
     LINKED_CASE_CHANGED,
+    OPENED_BY,
     PROBLEM_NEWS,
     PROBLEM_WORKFLOW,
     case_workflow_id,
@@ -52,13 +53,20 @@ class ProblemWorkflow:
         self._input = input
         self._problem = ProblemRecord.from_input(input)
         self._dirty = False
-        if not self._problem.events:
+        self._first_run = not self._problem.events
+        if self._first_run:
             # Here, not in run(): an update-with-start runs its update before run() begins.
             self._problem.open(workflow.now())
             self._dirty = True
 
     @workflow.run
     async def run(self, input: ProblemInput) -> ProblemStatus:
+        if self._first_run and workflow.patched(OPENED_BY):
+            # A run recorded before openers were checked opened without one.
+            try:
+                self._problem.check_opening()
+            except Refusal as err:
+                raise refusal(err, non_retryable=True) from None
         while True:
             await self._deliver_news()
             self._publish()
@@ -126,6 +134,7 @@ class ProblemWorkflow:
 
     def _check(self, event: str, req: ProblemRequest) -> None:
         try:
+            self._problem.admit(event, req)
             self._problem.check(event, req)
         except Refusal as err:
             raise refusal(err) from None

@@ -22,11 +22,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.actors import Actor
 from sims_support.client.errors import ClientError, NotFound, Refused
 from workflows.contract import OPENED, STATUS
 
 S = TypeVar("S")  # what the lifecycle's updates and queries answer
 R = TypeVar("R")  # what its workflow returns when it ends
+B = TypeVar("B", bound=BaseModel)
 
 
 def failed_run(what: str, failure: WorkflowFailureError) -> ClientError:
@@ -91,14 +93,32 @@ async def start(
     return status
 
 
+def acting_as(request: B, actor: Actor | None) -> B:
+    """The request sent as `actor` (DESIGN §12): the actor given wins over one the
+    request names; with none given, the request's own (a request with neither is refused
+    by the workflow, naming `actor`)."""
+    if actor is None or getattr(request, "actor", None) == actor:
+        return request
+    if "actor" not in type(request).model_fields:
+        raise ClientError("InvalidInput", f"actor: {type(request).__name__} takes no actor")
+    return request.model_copy(update={"actor": actor})
+
+
 async def update(
-    client: Client, lifecycle: Lifecycle[S, R], reference: str, event: str, request: BaseModel
+    client: Client,
+    lifecycle: Lifecycle[S, R],
+    reference: str,
+    event: str,
+    request: BaseModel,
+    *,
+    actor: Actor | None = None,
 ) -> S:
-    """Send one event (an Update); returns the status after it."""
+    """Send one event (an Update) as `actor`; returns the status after it."""
     events = lifecycle.events()
     if event not in events:
         known = ", ".join(events)
         raise ClientError("UnknownEvent", f"event: {event!r} is not one of {known}")
+    request = acting_as(request, actor)
     found = handle(client, lifecycle, reference)
     try:
         status: S = await found.execute_update(event, request, result_type=lifecycle.status_type)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client, WorkflowHandle
 
+from domain.actors import Actor
 from domain.models import CaseOutcome, CaseRequest, CaseStatus, OpenCase
 from sims_support.client import calls
 from sims_support.client.calls import finished_result as finished_result
@@ -76,10 +77,14 @@ async def open_case(
     client: Client,
     intake: OpenCase,
     *,
+    opened_by: Actor | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE,
     history_threshold: int | None = None,
 ) -> CaseStatus:
-    """Start the case's workflow and return its first status; a reference opens once."""
+    """Start the case's workflow and return its first status; a reference opens once.
+
+    `opened_by` is who opens it (DESIGN §12): without one the case fails at once with
+    `InvalidInput` naming `opened_by`."""
     # The workflows' inputs (every lifecycle's models) are what opening alone needs.
     from domain.workflow_inputs import CaseInput
 
@@ -87,7 +92,7 @@ async def open_case(
         client,
         CASE,
         intake.reference,
-        CaseInput(intake=intake, history_threshold=history_threshold),
+        CaseInput(intake=intake, opened_by=opened_by, history_threshold=history_threshold),
         task_queue=task_queue,
         summary=static_summary(intake),
         already_open=Refused(
@@ -102,13 +107,32 @@ def handle_for(client: Client, reference: str) -> WorkflowHandle[Any, CaseOutcom
     return calls.handle(client, CASE, reference)
 
 
-async def send(client: Client, reference: str, event: str, request: CaseRequest) -> CaseStatus:
-    """Send one case event (an Update); returns the case's status after it."""
-    return await calls.update(client, CASE, reference, event, request)
+async def send(
+    client: Client,
+    reference: str,
+    event: str,
+    request: CaseRequest,
+    *,
+    actor: Actor | None = None,
+) -> CaseStatus:
+    """Send one case event (an Update) as `actor` (else the request's own); returns the
+    case's status after it."""
+    return await calls.update(client, CASE, reference, event, request, actor=actor)
 
 
-async def status(client: Client, reference: str) -> CaseStatus:
-    return await calls.query(client, CASE, reference)
+async def status(client: Client, reference: str, *, viewer: Actor | None = None) -> CaseStatus:
+    """The case's status as `viewer` may see it: an integrator or a school sees its own
+    cases only (`NotFound` otherwise), without internal events; no viewer sees all."""
+    found = await calls.query(client, CASE, reference)
+    if viewer is None:
+        return found
+    from domain.case_views import status_for
+    from domain.refusals import NotYourCase
+
+    try:
+        return status_for(found, viewer)
+    except NotYourCase as err:
+        raise NotFound("NotYourCase", str(err)) from None
 
 
 class CaseRow(BaseModel):

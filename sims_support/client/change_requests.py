@@ -15,6 +15,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.actors import Actor
 from domain.change_requests import ChangeRequestStatus, OpenChangeRequest
 from domain.cr_record import voting_closed
 from domain.machines import ChangeRequestMachine, InvalidTransition, check_transition
@@ -86,6 +87,7 @@ async def open_change_request(
     client: Client,
     request: OpenChangeRequest,
     *,
+    opened_by: Actor | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE,
     history_threshold: int | None = None,
 ) -> ChangeRequestStatus:
@@ -97,7 +99,9 @@ async def open_change_request(
         client,
         CHANGE_REQUEST,
         request.reference,
-        ChangeRequestInput(request=request, history_threshold=history_threshold),
+        ChangeRequestInput(
+            request=request, opened_by=opened_by, history_threshold=history_threshold
+        ),
         task_queue=task_queue,
         summary=static_summary(request),
         already_open=Refused(
@@ -109,13 +113,19 @@ async def open_change_request(
 
 
 async def send(
-    client: Client, reference: str, event: str, request: CaseRequest
+    client: Client,
+    reference: str,
+    event: str,
+    request: CaseRequest,
+    *,
+    actor: Actor | None = None,
 ) -> ChangeRequestStatus:
-    """Send one vote or decision (an Update); returns the request's status after it."""
+    """Send one vote or decision (an Update) as `actor`; returns the request's status
+    after it."""
     original = getattr(request, "original_reference", None)
     if event == "mark_duplicate" and original:
         await _must_exist(client, original)
-    return await calls.update(client, CHANGE_REQUEST, reference, event, request)
+    return await calls.update(client, CHANGE_REQUEST, reference, event, request, actor=actor)
 
 
 async def status(client: Client, reference: str) -> ChangeRequestStatus:

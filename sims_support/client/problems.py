@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
+from domain.actors import Actor
 from domain.problem_links import ProblemInput
 from domain.problems import OpenProblem, ProblemRequest, ProblemStatus
 from sims_support.client import calls
@@ -60,6 +61,7 @@ async def open_problem(
     client: Client,
     opening: OpenProblem,
     *,
+    opened_by: Actor | None = None,
     task_queue: str = DEFAULT_TASK_QUEUE,
     history_threshold: int | None = None,
 ) -> ProblemStatus:
@@ -68,7 +70,7 @@ async def open_problem(
         client,
         PROBLEM,
         opening.reference,
-        ProblemInput(opening=opening, history_threshold=history_threshold),
+        ProblemInput(opening=opening, opened_by=opened_by, history_threshold=history_threshold),
         task_queue=task_queue,
         summary=static_summary(opening),
         already_open=Refused(
@@ -84,10 +86,15 @@ def handle_for(client: Client, reference: str) -> WorkflowHandle[Any, ProblemSta
 
 
 async def send(
-    client: Client, reference: str, event: str, request: ProblemRequest
+    client: Client,
+    reference: str,
+    event: str,
+    request: ProblemRequest,
+    *,
+    actor: Actor | None = None,
 ) -> ProblemStatus:
-    """Send one decision (an Update); returns the problem's status after it."""
-    return await calls.update(client, PROBLEM, reference, event, request)
+    """Send one decision (an Update) as `actor`; returns the problem's status after it."""
+    return await calls.update(client, PROBLEM, reference, event, request, actor=actor)
 
 
 async def status(client: Client, reference: str) -> ProblemStatus:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from temporalio.client import Client
 
+from domain.actors import Actor
 from domain.models import CaseOutcome, CaseRequest
 from domain.school_data import SchoolData
 from sims_support.client import calls
@@ -37,9 +38,17 @@ SCHOOL = calls.Lifecycle(
 )
 
 
-async def send(client: Client, reference: str, event: str, request: CaseRequest) -> SchoolData:
-    """Send one school-data event (an Update); returns the case's school data after it."""
-    return await calls.update(client, SCHOOL, reference, event, request)
+async def send(
+    client: Client,
+    reference: str,
+    event: str,
+    request: CaseRequest,
+    *,
+    actor: Actor | None = None,
+) -> SchoolData:
+    """Send one school-data event (an Update) as `actor`; returns the case's school data
+    after it."""
+    return await calls.update(client, SCHOOL, reference, event, request, actor=actor)
 
 
 async def status(client: Client, reference: str) -> SchoolData:

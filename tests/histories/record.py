@@ -22,6 +22,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from domain.actors import Actor, Role
 from domain.change_requests import Decision, Deliver, OpenChangeRequest, Plan, Review, Vote
 from domain.models import (
     AcceptResolution,
@@ -50,6 +51,7 @@ from sims_support.client import school as api_school
 from sims_support.config import Settings, find_binary
 from sims_support.runtime.converter import data_converter
 from tests.conftest import register_search_attributes
+from tests.factories import DESK, PRODUCT_MANAGER
 from tests.histories.recorder import (
     ENCRYPTED_QUEUE,
     QUEUE,
@@ -64,7 +66,9 @@ from worker import create_worker
 
 async def case_lifecycle(rec: Recorder, reference: str, client: Client, queue: str) -> None:
     """Every integrator and desk event, then acceptance."""
-    await api.open_case(client, intake(reference, await rec.monday()), task_queue=queue)
+    await api.open_case(
+        client, intake(reference, await rec.monday()), opened_by=DESK, task_queue=queue
+    )
     await rec.send(
         reference,
         [
@@ -89,7 +93,7 @@ async def case_timers(rec: Recorder) -> None:
     reference = "HIST-P1-TIMERS"
     logged = await rec.monday()
     p1 = intake(reference, logged, impact=1, urgency=1, channel="phone")
-    await api.open_case(rec.client, p1, task_queue=QUEUE)
+    await api.open_case(rec.client, p1, opened_by=DESK, task_queue=QUEUE)
     await rec.env.sleep(dt.timedelta(minutes=30))  # warning at 15 min, breach at 20
     await rec.send(reference, [("acknowledge", Acknowledge(request_id="ack"))])
     await rec.env.sleep(dt.timedelta(hours=5))  # the 4-working-hour update falls due
@@ -104,7 +108,7 @@ async def problem_fix(rec: Recorder) -> None:
     logged, problem = await rec.monday(), "HIST-PRB"
     cases = ["HIST-PRB-CASE-1", "HIST-PRB-CASE-2"]
     for reference in cases:
-        await api.open_case(rec.client, intake(reference, logged), task_queue=QUEUE)
+        await api.open_case(rec.client, intake(reference, logged), opened_by=DESK, task_queue=QUEUE)
         escalate = EscalateToProblem(request_id="esc", problem_reference=problem)
         await rec.send(
             reference,
@@ -117,7 +121,7 @@ async def problem_fix(rec: Recorder) -> None:
         ("release_fix", ReleaseFix(request_id="rel", summary="write-back fixed")),
     ]
     for event, request in decisions:
-        await api_problems.send(rec.client, problem, event, request)
+        await api_problems.send(rec.client, problem, event, request, actor=DESK)
     await rec.finished(api_problems.handle_for(rec.client, problem).result)
     for reference in cases:
         for _ in range(200):
@@ -139,10 +143,14 @@ async def change_request(rec: Recorder) -> None:
         raised_by="INT-001",
         raised_at=await rec.monday(),
     )
-    await cr_api.open_change_request(rec.client, raised, task_queue=QUEUE)
+    await cr_api.open_change_request(rec.client, raised, opened_by=DESK, task_queue=QUEUE)
     for n in (2, 3):
         await cr_api.send_cr(
-            rec.client, reference, "vote", Vote(request_id=f"v{n}", integrator_id=f"INT-00{n}")
+            rec.client,
+            reference,
+            "vote",
+            Vote(request_id=f"v{n}", integrator_id=f"INT-00{n}"),
+            actor=Actor(role=Role.INTEGRATOR, id=f"INT-00{n}"),
         )
     await rec.env.sleep(dt.timedelta(days=95))  # the quarterly review reminder
     who: dict[str, Any] = {"decided_by": "pm-ann", "reason": "popular"}
@@ -152,7 +160,7 @@ async def change_request(rec: Recorder) -> None:
         ("plan", Plan(request_id="pl", target_release="2027.1", **who)),
         ("deliver", Deliver(request_id="dl", release_version="7.230", **who)),
     ]:
-        await cr_api.send_cr(rec.client, reference, event, request)
+        await cr_api.send_cr(rec.client, reference, event, request, actor=PRODUCT_MANAGER)
     await rec.finished(cr_api.handle_for(rec.client, reference).result)
     rec.keep(cr_api.workflow_id(reference))
 
@@ -161,7 +169,11 @@ async def continued_case(rec: Recorder) -> None:
     """A case that continues as new mid-life: the first run's history ends in the hand-over."""
     reference = "HIST-CONTINUED"
     await api.open_case(
-        rec.client, intake(reference, await rec.monday()), task_queue=QUEUE, history_threshold=40
+        rec.client,
+        intake(reference, await rec.monday()),
+        opened_by=DESK,
+        task_queue=QUEUE,
+        history_threshold=40,
     )
     handle = api.handle_for(rec.client, reference)
     first_run = (await handle.describe()).run_id
@@ -182,7 +194,7 @@ async def school_data(rec: Recorder) -> None:
     reference = "HIST-SCHOOL-DATA"
     ssu = {"name": "Sam Okafor", "email": "ssu@hilltop.example", "role": "school_support_unit"}
     case = intake(reference, await rec.monday(), reporter=ssu)
-    await api.open_case(rec.client, case, task_queue=QUEUE)
+    await api.open_case(rec.client, case, opened_by=DESK, task_queue=QUEUE)
 
     def share(rid: str, country: str) -> RequestPartnerAccess:
         return RequestPartnerAccess(
@@ -218,7 +230,7 @@ async def school_data(rec: Recorder) -> None:
         ),
     ]
     for event, request in steps:
-        await api_school.send_school(rec.client, reference, event, request)
+        await api_school.send_school(rec.client, reference, event, request, actor=DESK)
     await rec.env.sleep(TEN_WORKING_DAYS)  # the CH share expires
     await rec.send(reference, [("withdraw", Withdraw(request_id="wd", reason="done"))])
     await rec.finished(api.handle_for(rec.client, reference).result)

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.models import CaseRequest, OfferResolution, OpenCase
 from sims_support.client import cases as api
 from sims_support.security.codec import Keyring
+from tests.factories import DESK
 
 HERE = Path(__file__).parent
 LONDON = ZoneInfo("Europe/London")
@@ -64,7 +65,7 @@ class Recorder:
         self, reference: str, steps: list[tuple[str, CaseRequest]], client: Client | None = None
     ) -> None:
         for event, request in steps:
-            await api.send(client or self.client, reference, event, request)
+            await api.send(client or self.client, reference, event, request, actor=DESK)
 
     def keep(
         self, workflow_id: str, client: Client | None = None, run_id: str | None = None

@@ -9,8 +9,10 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from domain.actors import Actor, Role
 from domain.change_requests import Decision, OpenChangeRequest, Vote
 from sims_support.client import change_requests
+from tests.factories import DESK, PRODUCT_MANAGER
 from tests.system.conftest import Sims, unique
 
 pytestmark = pytest.mark.timeout(120)
@@ -27,10 +29,18 @@ async def test_change_requests_are_listed_most_voted_first(sims: Sims) -> None:
             raised_by="INT-1",
             raised_at=dt.datetime.now(dt.UTC),
         )
-        await change_requests.open_change_request(client, request, task_queue=sims.task_queue)
+        await change_requests.open_change_request(
+            client, request, opened_by=DESK, task_queue=sims.task_queue
+        )
         for n in range(count):
             vote = Vote(request_id=f"{reference}-{n}", integrator_id=f"INT-{n}")
-            await change_requests.send(client, reference, "vote", vote)
+            await change_requests.send(
+                client,
+                reference,
+                "vote",
+                vote,
+                actor=Actor(role=Role.INTEGRATOR, id=vote.integrator_id),
+            )
     mine = sorted(votes, key=lambda r: -votes[r])
 
     rows: list[change_requests.ChangeRequestRow] = []
@@ -45,4 +55,4 @@ async def test_change_requests_are_listed_most_voted_first(sims: Sims) -> None:
     assert {row.state for row in rows} == {"published_for_consultation"}
     rejected = Decision(request_id="no-1", decided_by="pm-ann", reason="not enough votes")
     for reference in votes:
-        await change_requests.send(client, reference, "reject", rejected)
+        await change_requests.send(client, reference, "reject", rejected, actor=PRODUCT_MANAGER)

@@ -16,7 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from domain.models import Acknowledge, PostUpdate, Withdraw
 from domain.workflow_inputs import CaseInput
 from sims_support.client import cases
-from tests.factories import intake
+from tests.factories import DESK, intake
 from tests.system.conftest import Sims, unique
 from workflows.case import CaseWorkflow
 
@@ -39,7 +39,9 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
         task_timeout=dt.timedelta(seconds=2),
     )
     await handle.execute_update(CaseWorkflow.opened)
-    await cases.send(client, case.reference, "acknowledge", Acknowledge(request_id="ack"))
+    await cases.send(
+        client, case.reference, "acknowledge", Acknowledge(request_id="ack"), actor=DESK
+    )
 
     outcomes: dict[str, tuple[float, float, str]] = {}
     stop = asyncio.Event()
@@ -50,7 +52,8 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
             began = time.monotonic()
             try:
                 await asyncio.wait_for(
-                    cases.send(client, case.reference, "post_update", request), timeout=45
+                    cases.send(client, case.reference, "post_update", request, actor=DESK),
+                    timeout=45,
                 )
                 answer = "ok"
             except Exception as err:  # the caller's view: any error at all
@@ -74,7 +77,11 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
     seen = Counter(e.request_id for e in (await cases.status(client, case.reference)).timeline)
     for rid in failed:  # the caller's retry, with the same request id
         await cases.send(
-            client, case.reference, "post_update", PostUpdate(request_id=rid, message="x")
+            client,
+            case.reference,
+            "post_update",
+            PostUpdate(request_id=rid, message="x"),
+            actor=DESK,
         )
     final = await cases.status(client, case.reference)
     final_seen = Counter(e.request_id for e in final.timeline)
@@ -91,4 +98,6 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
         f"\n{len(outcomes)} updates, {len(in_flight)} in flight at the kill, "
         f"{len(failed)} failed to their caller and applied once on retry"
     )
-    await cases.send(client, case.reference, "withdraw", Withdraw(request_id="end", reason="over"))
+    await cases.send(
+        client, case.reference, "withdraw", Withdraw(request_id="end", reason="over"), actor=DESK
+    )

@@ -32,6 +32,7 @@ EVENTS = [
     "reopen",
     "resolve",
     "withdraw",
+    "give_feedback",
 ]
 
 # The case lifecycle of DESIGN §5: (from state, event) -> to state. Nothing else is allowed.
@@ -52,6 +53,8 @@ ALLOWED = {
     ("resolution_offered", "reopen"): "investigating",
     ("resolution_offered", "resolve"): "resolved",
     **{(state, "withdraw"): "withdrawn" for state in OPEN_STATES},
+    # Feedback (DESIGN §12) on an open case or while an offer stands: the state stays.
+    **{(state, "give_feedback"): state for state in OPEN_STATES},
 }
 REFUSED = [(state, event) for state in STATES for event in EVENTS if (state, event) not in ALLOWED]
 
@@ -91,8 +94,8 @@ def test_the_refusal_tells_the_caller_what_is_allowed_instead() -> None:
     with pytest.raises(InvalidTransition) as refused:
         check_transition(CaseMachine, "logged", "offer_resolution")
 
-    assert refused.value.allowed == ["acknowledge", "change_priority", "withdraw"]
-    assert "acknowledge, change_priority, withdraw" in str(refused.value)
+    assert refused.value.allowed == ["acknowledge", "change_priority", "withdraw", "give_feedback"]
+    assert "acknowledge, change_priority, withdraw, give_feedback" in str(refused.value)
 
 
 @pytest.mark.parametrize("state", FINAL_STATES)

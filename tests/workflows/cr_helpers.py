@@ -12,11 +12,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
+from domain.actors import Actor, Role
 from domain.change_requests import ChangeRequestStatus, Decision, OpenChangeRequest, Vote
 from domain.models import CaseRequest
 from sims_support.client import change_requests
 from sims_support.client.errors import ClientError
-from tests.factories import new_reference
+from tests.factories import DESK, PRODUCT_MANAGER, new_reference
 from tests.workflows.helpers import request_id
 
 _who = itertools.count(1)
@@ -50,7 +51,7 @@ async def raise_cr(
     )
     RAISED.append(request.reference)
     return await change_requests.open_change_request(
-        client, request, task_queue=task_queue, **options
+        client, request, opened_by=DESK, task_queue=task_queue, **options
     )
 
 
@@ -66,7 +67,17 @@ def vote(integrator: str) -> Vote:
 async def send(
     client: Client, reference: str, event: str, request: CaseRequest
 ) -> ChangeRequestStatus:
-    return await change_requests.send(client, reference, event, request)
+    """A vote as the integrator it names, a decision as a product manager, unless the
+    request names its actor."""
+    return await change_requests.send(client, reference, event, request, actor=actor_for(request))
+
+
+def actor_for(request: CaseRequest) -> Actor:
+    if request.actor is not None:
+        return request.actor
+    if isinstance(request, Vote):
+        return Actor(role=Role.INTEGRATOR, id=request.integrator_id)
+    return PRODUCT_MANAGER
 
 
 async def accepted_updates(client: Client, reference: str) -> list[str]:

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from domain.actors import Actor
 from domain.models import CaseRequest, CaseStatus
 from sims_support.client import cases
-from tests.factories import LONDON
+from tests.factories import DESK, LONDON
 
 MONDAY, FRIDAY = 0, 4
 _ids = itertools.count(1)
@@ -35,8 +36,11 @@ def london(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), LONDON)
 
 
-async def send(client: Client, reference: str, event: str, request: CaseRequest) -> CaseStatus:
-    return await cases.send(client, reference, event, request)
+async def send(
+    client: Client, reference: str, event: str, request: CaseRequest, actor: Actor = DESK
+) -> CaseStatus:
+    """As the desk, unless the request or the test names someone else."""
+    return await cases.send(client, reference, event, request, actor=request.actor or actor)
 
 
 def clock(status: CaseStatus, name: str) -> tuple[dt.datetime | None, str]:

@@ -25,7 +25,7 @@ from domain.problems import (
 from sims_support.client import cases as api
 from sims_support.client import problems as api_problems
 from tests.conftest import move_clock_to, quiet_weekday_at
-from tests.factories import intake
+from tests.factories import DESK, intake
 from tests.workflows.helpers import MONDAY, request_id, send
 
 
@@ -40,7 +40,7 @@ def incidents(logged_at: dt.datetime, count: int) -> list[OpenCase]:
 
 
 async def investigating(client: Client, task_queue: str, case: OpenCase) -> str:
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
     return case.reference
 
@@ -69,7 +69,7 @@ async def decide(client: Client, problem: str, event: str, **fields: Any) -> Pro
         "release_fix": ReleaseFix,
     }
     request = models[event](request_id=request_id(), **fields)
-    return await api_problems.send(client, problem, event, request)
+    return await api_problems.send(client, problem, event, request, actor=DESK)
 
 
 async def states(client: Client, references: list[str]) -> list[str]:

@@ -31,7 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Withdraw
 from sims_support.client import cases as api
-from tests.factories import intake
+from tests.factories import DESK, intake
 from tests.workflows.helpers import request_id
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -52,8 +52,11 @@ TYPED = {
     "UnknownDataRequest",
     "UnknownAccessRequest",
     "AccessAlreadyDecided",
+    "NotAllowed",
+    "NotYourCase",
 }
 FRESH = "<fresh request id>"
+AS_DESK = DESK.model_dump(mode="json")
 PROBLEM = f"PRB-FUZZ-{uuid.uuid4().hex[:8].upper()}"
 # What a case must have been through for the valid payload to be acceptable.
 BEFORE: dict[str, list[tuple[str, dict[str, Any]]]] = {
@@ -69,16 +72,27 @@ BEFORE: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 BEFORE["reopen"] = BEFORE["accept_resolution"]
 VALID: dict[str, dict[str, Any]] = {
-    "acknowledge": {"request_id": FRESH, "message": "on it"},
-    "post_update": {"request_id": FRESH, "message": "still looking"},
-    "request_information": {"request_id": FRESH, "message": "which build?"},
-    "provide_information": {"request_id": FRESH, "message": "7.219"},
-    "change_priority": {"request_id": FRESH, "impact": 2, "urgency": 2, "reason": "wider"},
-    "escalate_to_problem": {"request_id": FRESH, "problem_reference": PROBLEM},
-    "offer_resolution": {"request_id": FRESH, "kind": "workaround", "summary": "re-run"},
-    "accept_resolution": {"request_id": FRESH},
-    "reopen": {"request_id": FRESH, "reason": "still failing"},
-    "withdraw": {"request_id": FRESH, "reason": "fixed itself"},
+    "acknowledge": {"request_id": FRESH, "actor": AS_DESK, "message": "on it"},
+    "post_update": {"request_id": FRESH, "actor": AS_DESK, "message": "still looking"},
+    "request_information": {"request_id": FRESH, "actor": AS_DESK, "message": "which build?"},
+    "provide_information": {"request_id": FRESH, "actor": AS_DESK, "message": "7.219"},
+    "change_priority": {
+        "request_id": FRESH,
+        "actor": AS_DESK,
+        "impact": 2,
+        "urgency": 2,
+        "reason": "wider",
+    },
+    "escalate_to_problem": {"request_id": FRESH, "actor": AS_DESK, "problem_reference": PROBLEM},
+    "offer_resolution": {
+        "request_id": FRESH,
+        "actor": AS_DESK,
+        "kind": "workaround",
+        "summary": "re-run",
+    },
+    "accept_resolution": {"request_id": FRESH, "actor": AS_DESK},
+    "reopen": {"request_id": FRESH, "actor": AS_DESK, "reason": "still failing"},
+    "withdraw": {"request_id": FRESH, "actor": AS_DESK, "reason": "fixed itself"},
 }
 
 json_values = st.recursive(
@@ -168,10 +182,11 @@ class SharedCase:
 
     async def open(self) -> str:
         case = intake(logged_at=await self.env.get_current_time())
-        await api.open_case(self.env.client, case, task_queue=self.task_queue)
+        await api.open_case(self.env.client, case, opened_by=DESK, task_queue=self.task_queue)
         handle = api.handle_for(self.env.client, case.reference)
         for event, fields in BEFORE.get(self.event, [("acknowledge", {})]):
-            await handle.execute_update(event, {"request_id": request_id(), **fields})
+            request = {"request_id": request_id(), "actor": AS_DESK, **fields}
+            await handle.execute_update(event, request)
         self.used.append(case.reference)
         return case.reference
 
@@ -186,7 +201,7 @@ class SharedCase:
             status = await api.case_status(self.env.client, reference)
             if status.state not in ("resolved", "withdrawn"):
                 end = Withdraw(request_id=request_id(), reason="fuzzing over")
-                await api.send(self.env.client, reference, "withdraw", end)
+                await api.send(self.env.client, reference, "withdraw", end, actor=DESK)
             await api.handle_for(self.env.client, reference).result()
 
 
@@ -229,7 +244,10 @@ async def test_any_intake_opens_a_case_or_is_refused_with_a_typed_error(
     async def check(payload: Any) -> None:
         workflow_id = f"case-FUZZ-{uuid.uuid4().hex[:12].upper()}"
         started = await env.client.start_workflow(
-            "CaseWorkflow", {"intake": payload}, id=workflow_id, task_queue=task_queue
+            "CaseWorkflow",
+            {"intake": payload, "opened_by": AS_DESK},
+            id=workflow_id,
+            task_queue=task_queue,
         )
         # Not the started handle: awaiting its result would skip the shared test clock.
         handle = env.client.get_workflow_handle(started.id)
@@ -242,7 +260,8 @@ async def test_any_intake_opens_a_case_or_is_refused_with_a_typed_error(
         if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
             await handle.execute_update("opened")
             opened.append(workflow_id)
-            await handle.execute_update("withdraw", {"request_id": "end", "reason": "over"})
+            end = {"request_id": "end", "reason": "over", "actor": AS_DESK}
+            await handle.execute_update("withdraw", end)
             await handle.result()
         else:
             with pytest.raises(WorkflowFailureError) as failed:

@@ -16,7 +16,7 @@ from domain.models import (
 )
 from sims_support.client import cases as api
 from tests.conftest import Outbox, move_clock_to, quiet_weekday_at
-from tests.factories import LONDON, intake, p1_incident
+from tests.factories import DESK, LONDON, intake, p1_incident
 from tests.workflows.helpers import FRIDAY, MONDAY, clock, london, near, request_id, send, until
 
 
@@ -33,7 +33,7 @@ async def test_a_p1_incident_logged_at_ten_to_five_on_friday_breaches_on_monday_
     monday = friday.date() + dt.timedelta(days=3)
     case = p1_incident(logged_at=friday)
 
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await until(lambda: outbox.kinds(case.reference) == ["call_task"])
     await env.sleep(dt.timedelta(minutes=30))  # wall clock +20 min is not the deadline
 
@@ -60,7 +60,7 @@ async def test_a_p1_incident_acknowledged_in_time_meets_its_response_target_quie
     friday = await log_at(env, FRIDAY, dt.time(16, 50))
     monday = friday.date() + dt.timedelta(days=3)
     case = p1_incident(logged_at=friday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
 
     await move_clock_to(env, london(monday, 8, 32))
     status = await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
@@ -77,7 +77,7 @@ async def test_an_update_falls_due_after_five_working_days_and_escalates_one_day
     monday = await log_at(env, MONDAY, dt.time(10, 0))
     next_monday = monday.date() + dt.timedelta(days=7)
     case = intake(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
 
     await move_clock_to(env, london(next_monday, 9, 59))
@@ -98,7 +98,7 @@ async def test_posting_an_update_restarts_the_cadence(
 ) -> None:
     monday = await log_at(env, MONDAY, dt.time(10, 0))
     case = intake(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
 
     await move_clock_to(env, london(monday.date() + dt.timedelta(days=4), 15, 0))
@@ -115,7 +115,7 @@ async def test_awaiting_information_pauses_the_cadence_and_chases_the_integrator
 ) -> None:
     monday = await log_at(env, MONDAY, dt.time(10, 0))
     case = intake(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
     ask = RequestInformation(request_id=request_id(), message="which release are you on?")
     await send(client, case.reference, "request_information", ask)
@@ -139,7 +139,7 @@ async def test_a_p1_incident_owes_an_update_every_four_working_hours(
 ) -> None:
     monday = await log_at(env, MONDAY, dt.time(10, 0))
     case = p1_incident(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
 
     await move_clock_to(env, london(monday.date(), 13, 59))
@@ -155,7 +155,7 @@ async def test_raising_a_p4_to_a_p1_recomputes_its_deadline_from_the_logging_tim
 ) -> None:
     monday = await log_at(env, MONDAY, dt.time(10, 0))
     case = intake(logged_at=monday, impact=4, urgency=3)
-    opened = await api.open_case(client, case, task_queue=task_queue)
+    opened = await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     # 24 working hours: Monday 7 h, Tuesday 8.5 h, Wednesday 8.5 h to closing.
     assert clock(opened, "response")[0] == london(monday.date() + dt.timedelta(days=2), 17, 0)
 

@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.models import Acknowledge, PostUpdate, ProvideInformation, RequestInformation
 from sims_support.client import cases as api
 from tests.conftest import Outbox, move_clock_to, quiet_weekday_at
-from tests.factories import intake
+from tests.factories import DESK, intake
 from tests.workflows.helpers import MONDAY, near, request_id, send, until
 
 
@@ -20,7 +20,7 @@ async def test_continue_as_new_mid_case_keeps_every_clock_and_the_timeline(
     monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
     await move_clock_to(env, monday)
     case = intake(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue, history_threshold=40)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue, history_threshold=40)
     handle = api.handle_for(client, case.reference)
     first_run = (await handle.describe()).run_id
     ack = Acknowledge(request_id=request_id())

@@ -21,7 +21,7 @@ from domain.models import (
 )
 from sims_support.client import cases as api
 from tests.conftest import Outbox, move_clock_to, quiet_weekday_at
-from tests.factories import intake
+from tests.factories import DESK, intake
 from tests.workflows.helpers import MONDAY, accepted_updates, london, request_id, send
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -31,7 +31,7 @@ async def investigating_case(env: WorkflowEnvironment, client: Client, task_queu
     monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
     await move_clock_to(env, monday)
     case = intake(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
     return case.reference
 
@@ -118,7 +118,7 @@ async def test_events_the_state_does_not_allow_are_refused_and_leave_no_trace(
     monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
     await move_clock_to(env, monday)
     case = intake(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     not_yet = {
         "post_update": PostUpdate(request_id=request_id(), message="hi"),
         "request_information": RequestInformation(request_id=request_id(), message="?"),
@@ -160,11 +160,11 @@ async def test_opening_the_same_reference_twice_is_refused_and_one_case_exists(
     monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
     await move_clock_to(env, monday)
     case = intake(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     first_run = (await api.handle_for(client, case.reference).describe()).run_id
 
     with pytest.raises(api.CaseRefused) as refused:
-        await api.open_case(client, case, task_queue=task_queue)
+        await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
 
     assert refused.value.type == "CaseAlreadyOpen"
     assert case.reference in str(refused.value)
@@ -178,7 +178,7 @@ async def test_a_case_logged_in_the_future_is_refused(
     case = intake(logged_at=now + dt.timedelta(hours=2))
 
     with pytest.raises(api.CaseRefused) as refused:
-        await api.open_case(client, case, task_queue=task_queue)
+        await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
 
     assert refused.value.type == "LoggedAtInFuture"
     assert "logged_at" in str(refused.value)

@@ -19,7 +19,7 @@ from domain.change_requests import (
 )
 from sims_support.client import change_requests as cr_api
 from tests.conftest import Outbox
-from tests.factories import new_reference
+from tests.factories import DESK, new_reference
 from tests.workflows.cr_helpers import (
     accepted_updates,
     close_change_requests,
@@ -263,7 +263,7 @@ async def test_raising_the_same_reference_twice_is_refused_and_one_request_exist
     )
 
     with pytest.raises(cr_api.CaseRefused) as refused:
-        await cr_api.open_change_request(client, again, task_queue=task_queue)
+        await cr_api.open_change_request(client, again, opened_by=DESK, task_queue=task_queue)
 
     assert refused.value.type == "ChangeRequestAlreadyOpen"
     assert (await cr_api.handle_for(client, cr.reference).describe()).run_id == first_run
@@ -278,7 +278,7 @@ async def test_a_request_raised_in_the_future_is_refused(
     )
 
     with pytest.raises(cr_api.CaseRefused) as refused:
-        await cr_api.open_change_request(client, request, task_queue=task_queue)
+        await cr_api.open_change_request(client, request, opened_by=DESK, task_queue=task_queue)
 
     assert refused.value.type == "RaisedAtInFuture"
     assert "raised_at" in str(refused.value)

@@ -30,7 +30,7 @@ from sims_support.gateway.codec_server import CodecServer
 from sims_support.runtime.converter import data_converter
 from sims_support.security.codec import Keyring, new_key
 from tests.conftest import CALENDAR, Outbox
-from tests.factories import intake
+from tests.factories import DESK, intake
 from tests.workflows.helpers import request_id
 from worker import create_worker
 
@@ -77,13 +77,17 @@ async def test_a_case_history_holds_no_personal_data_in_clear_and_decodes_with_t
 ) -> None:
     client, queue = keyed
     case = personal_intake(logged_at=await env.get_current_time())
-    await api.open_case(client, case, task_queue=queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=queue)
     reference = case.reference
-    await api.send(client, reference, "acknowledge", Acknowledge(request_id=request_id()))
+    await api.send(
+        client, reference, "acknowledge", Acknowledge(request_id=request_id()), actor=DESK
+    )
     ask = RequestInformation(request_id=request_id(), message="Which build is the school on?")
-    await api.send(client, reference, "request_information", ask)
+    await api.send(client, reference, "request_information", ask, actor=DESK)
     status = await api.case_status(client, reference)
-    await api.send(client, reference, "withdraw", Withdraw(request_id=request_id(), reason="x"))
+    await api.send(
+        client, reference, "withdraw", Withdraw(request_id=request_id(), reason="x"), actor=DESK
+    )
     await api.handle_for(client, reference).result()
 
     # Read as an operator without the key would: the plain converter, no codec.
@@ -108,7 +112,7 @@ async def test_a_failed_case_keeps_its_failure_message_encrypted(
     future = await env.get_current_time() + dt.timedelta(days=2)
     case = personal_intake(logged_at=future)
     with pytest.raises(api.CaseRefused) as refused:
-        await api.open_case(client, case, task_queue=queue)
+        await api.open_case(client, case, opened_by=DESK, task_queue=queue)
 
     history = await env.client.get_workflow_handle(api.workflow_id(case.reference)).fetch_history()
     failed = next(
@@ -128,9 +132,11 @@ async def test_the_codec_server_decodes_what_the_ui_shows_from_a_raw_history(
 ) -> None:
     client, queue = keyed
     case = personal_intake(logged_at=await env.get_current_time())
-    await api.open_case(client, case, task_queue=queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=queue)
     reference = case.reference
-    await api.send(client, reference, "withdraw", Withdraw(request_id=request_id(), reason="x"))
+    await api.send(
+        client, reference, "withdraw", Withdraw(request_id=request_id(), reason="x"), actor=DESK
+    )
     await api.handle_for(client, reference).result()
     history = await env.client.get_workflow_handle(api.workflow_id(reference)).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
@@ -164,9 +170,11 @@ async def test_the_unencrypted_control_case_does_show_the_contact_in_clear(
 ) -> None:
     """Proves the leak check above can see a leak: the same case without keys."""
     case = personal_intake(logged_at=await env.get_current_time())
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     reference = case.reference
-    await api.send(client, reference, "withdraw", Withdraw(request_id=request_id(), reason="x"))
+    await api.send(
+        client, reference, "withdraw", Withdraw(request_id=request_id(), reason="x"), actor=DESK
+    )
     history = await api.handle_for(client, reference).fetch_history()
 
     assert NAME in leaks(history) and EMAIL in leaks(history) and ERROR in leaks(history)

@@ -32,7 +32,7 @@ from sims_support.cli.report import dispatch as dispatch_report
 from sims_support.client import cases as api
 from sims_support.config import Settings
 from tests.conftest import CALENDAR, move_clock_to, quiet_weekday_at
-from tests.factories import intake
+from tests.factories import DESK, intake
 from tests.workflows.helpers import MONDAY, request_id, send, until
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -126,7 +126,7 @@ async def run_plan(env: WorkflowEnvironment, client: Client, task_queue: str) ->
         for acknowledged, resolved in plan:
             case = intake(logged_at=monday, impact=impact, urgency=urgency, integrator=integrator)
             cases.append(case)
-            await api.open_case(client, case, task_queue=task_queue)
+            await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
             steps.append((CALENDAR.add_working_time(monday, acknowledged), "ack", case.reference))
             steps.append((CALENDAR.add_working_time(monday, resolved), "resolve", case.reference))
     for at, step, reference in sorted(steps):
@@ -170,7 +170,7 @@ async def test_a_cases_ledger_row_is_derived_from_its_event_log(
     monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
     await move_clock_to(env, monday)
     case = intake(logged_at=monday)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
     await move_clock_to(env, monday + 2 * H)
     await resolve(client, case.reference)
@@ -193,7 +193,7 @@ async def test_a_ledger_that_is_down_holds_the_writes_until_it_is_back_and_loses
     monday, case = await logged_on_a_quiet_monday(env)
     watched = WatchedLedger(ledger, monkeypatch, case.reference)
     watched.down = True
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
     await env.sleep(dt.timedelta(seconds=20))  # retries back off 1 s, 2 s, 4 s, ...
     written_while_down = rows_of(ledger, case.reference, monday)
@@ -216,7 +216,7 @@ async def test_notes_to_the_integrator_are_no_milestones_and_the_next_write_carr
 ) -> None:
     monday, case = await logged_on_a_quiet_monday(env)
     watched = WatchedLedger(ledger, monkeypatch, case.reference)
-    await api.open_case(client, case, task_queue=task_queue)
+    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue)
     await send(client, case.reference, "acknowledge", Acknowledge(request_id=request_id()))
     for note in ("reproduced", "found the failing batch", "fix in test"):
         await send(

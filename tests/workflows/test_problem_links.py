@@ -15,7 +15,7 @@ from domain.problems import OpenProblem
 from sims_support.client import cases as api
 from sims_support.client import problems as api_problems
 from tests.conftest import Outbox
-from tests.factories import intake, new_reference, p1_incident
+from tests.factories import DESK, intake, new_reference, p1_incident
 from tests.workflows.helpers import request_id, send, until
 from tests.workflows.problem_helpers import (
     decide,
@@ -122,7 +122,7 @@ async def test_an_incident_cannot_be_linked_to_a_problem_whose_fix_is_released(
     monday = await quiet_monday(env)
     problem = new_reference("PRB")
     opening = OpenProblem(reference=problem, summary="Timetable API drops rooms")
-    await api_problems.open_problem(client, opening, task_queue=task_queue)
+    await api_problems.open_problem(client, opening, opened_by=DESK, task_queue=task_queue)
     await decide(client, problem, "schedule_review")
     await decide(client, problem, "accept_as_defect")
     await decide(client, problem, "schedule_fix", vehicle="main_release", target_version="8.0")
@@ -148,7 +148,9 @@ async def test_a_long_lived_problem_continues_as_new_with_its_links_and_timeline
     monday = await quiet_monday(env)
     problem = new_reference("PRB")
     opening = OpenProblem(reference=problem, summary="Behaviour API times out")
-    await api_problems.open_problem(client, opening, task_queue=task_queue, history_threshold=30)
+    await api_problems.open_problem(
+        client, opening, opened_by=DESK, task_queue=task_queue, history_threshold=30
+    )
     handle = api_problems.handle_for(client, problem)
     first_run = (await handle.describe()).run_id
     [case] = await escalated(client, task_queue, problem, [intake(logged_at=monday)])

@@ -15,7 +15,7 @@ from domain.problems import OpenProblem, ScheduleReview
 from sims_support.client import cases as api
 from sims_support.client import problems as api_problems
 from tests.conftest import Outbox, move_clock_to
-from tests.factories import intake, new_reference
+from tests.factories import DESK, intake, new_reference
 from tests.workflows.helpers import clock, london, near, request_id, send, until
 from tests.workflows.problem_helpers import (
     accepted_updates,
@@ -130,7 +130,7 @@ async def test_decisions_the_problem_state_does_not_allow_are_refused_and_leave_
         scope="site_specific",
         school_urn="123456",
     )
-    opened = await api_problems.open_problem(client, opening, task_queue=task_queue)
+    opened = await api_problems.open_problem(client, opening, opened_by=DESK, task_queue=task_queue)
     not_yet: dict[str, dict[str, Any]] = {
         "accept_as_defect": {},
         "reject": {"reason": "no"},
@@ -148,7 +148,7 @@ async def test_decisions_the_problem_state_does_not_allow_are_refused_and_leave_
     assert (await api_problems.problem_status(client, problem)).timeline == opened.timeline
     assert (opened.scope, opened.school_urn, opened.priority) == ("site_specific", "123456", 4)
     with pytest.raises(api.CaseRefused) as again:
-        await api_problems.open_problem(client, opening, task_queue=task_queue)
+        await api_problems.open_problem(client, opening, opened_by=DESK, task_queue=task_queue)
     assert again.value.type == "ProblemAlreadyOpen"
 
 
@@ -160,8 +160,8 @@ async def test_a_repeated_decision_changes_nothing_and_tells_the_cases_once(
     [case] = await escalated(client, task_queue, problem, [intake(logged_at=monday)])
     review = ScheduleReview(request_id=request_id(), message="next board")
 
-    first = await api_problems.send(client, problem, "schedule_review", review)
-    again = await api_problems.send(client, problem, "schedule_review", review)
+    first = await api_problems.send(client, problem, "schedule_review", review, actor=DESK)
+    again = await api_problems.send(client, problem, "schedule_review", review, actor=DESK)
     await until(lambda: "problem_news" in outbox.kinds(case))
     await env.sleep(dt.timedelta(minutes=1))
 

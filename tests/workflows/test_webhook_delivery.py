@@ -20,7 +20,7 @@ from domain.notifications import Notification, NotificationKind, Recipient
 from domain.policy import SupportPolicy
 from sims_support.client.cases import handle_for, open_case
 from tests.conftest import CALENDAR
-from tests.factories import p1_incident
+from tests.factories import DESK, p1_incident
 from tests.webhook import HANG_UP, SECRET, Attempt, Receiver, verifies
 from worker import create_worker
 
@@ -47,7 +47,7 @@ class Desk:
     async def log_p1_incident(self) -> OpenCase:
         intake = p1_incident(logged_at=await self.env.get_current_time())
         self.references.append(intake.reference)
-        await open_case(self.env.client, intake, task_queue=self.task_queue)
+        await open_case(self.env.client, intake, opened_by=DESK, task_queue=self.task_queue)
         return intake
 
 

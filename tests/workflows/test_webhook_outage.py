@@ -17,7 +17,7 @@ from domain.notifications import Notification
 from sims_support.client import cases as api
 from sims_support.config import Settings
 from tests.conftest import move_clock_to, quiet_weekday_at
-from tests.factories import p1_incident
+from tests.factories import DESK, p1_incident
 from tests.webhook import SECRET, Receiver
 from tests.workflows.helpers import MONDAY, request_id
 from worker import activities_for, create_worker
@@ -80,7 +80,7 @@ async def test_notifications_held_by_an_hour_long_outage_arrive_once_each_afterw
     await move_clock_to(env, monday)
     cases = [p1_incident(logged_at=monday) for _ in range(CASES)]
     for case in cases:
-        await api.open_case(env.client, case, task_queue=queue)
+        await api.open_case(env.client, case, opened_by=DESK, task_queue=queue)
 
     for _ in range(12):  # an hour of test time, five minutes at a time
         await env.sleep(OUTAGE / 12)
@@ -93,7 +93,7 @@ async def test_notifications_held_by_an_hour_long_outage_arrive_once_each_afterw
     attempts = receiver.seen()
     for case in cases:
         withdraw = Withdraw(request_id=request_id(), reason="test over")
-        await api.send(env.client, case.reference, "withdraw", withdraw)
+        await api.send(env.client, case.reference, "withdraw", withdraw, actor=DESK)
         await api.handle_for(env.client, case.reference).result()
 
     accepted = Counter(a.key for a in attempts if a.answer == 200)
