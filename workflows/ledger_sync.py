@@ -38,6 +38,7 @@ class LedgerSync:
     def __init__(self) -> None:
         self._written: CaseRow | None = None
         self._written_keys: set[str] = set()
+        self._written_feedback: set[str] = set()
         self._delivered: list[NotificationRecord] = []
 
     def delivered(self, notification: Notification) -> None:
@@ -52,9 +53,12 @@ class LedgerSync:
         intake, events = case.intake, case.events
         record = case_row(intake, case.state, events, case.setup.policy, case.calendar)
         fresh = [e for e in sla_events(intake.reference, events) if e.key not in self._written_keys]
-        if record.same_figures(self._written) and not fresh and not self._delivered:
+        rated = [f for f in case.feedback if f.key not in self._written_feedback]
+        if record.same_figures(self._written) and not (fresh or rated or self._delivered):
             return False
-        entry = LedgerEntry(case=record, sla_events=fresh, notifications=self._delivered)
+        entry = LedgerEntry(
+            case=record, sla_events=fresh, notifications=self._delivered, feedback=rated
+        )
         # Local: a ledger write is quick and idempotent, and leaves a marker in history
         # instead of an activity's round trip.
         await workflow.execute_local_activity_method(
@@ -67,5 +71,6 @@ class LedgerSync:
         )
         self._written = record
         self._written_keys.update(e.key for e in fresh)
+        self._written_feedback.update(f.key for f in rated)
         self._delivered = []
         return True
