@@ -54,6 +54,8 @@ class ProblemWorkflow:
         self._problem = ProblemRecord.from_input(input)
         self._dirty = False
         self._first_run = not self._problem.events
+        # Asked here, raised by run() or the first `opened`, whichever comes first.
+        self._opening_refused = self._check_opening() if self._first_run else None
         if self._first_run:
             # Here, not in run(): an update-with-start runs its update before run() begins.
             self._problem.open(workflow.now())
@@ -61,12 +63,7 @@ class ProblemWorkflow:
 
     @workflow.run
     async def run(self, input: ProblemInput) -> ProblemStatus:
-        if self._first_run and workflow.patched(OPENED_BY):
-            # A run recorded before openers were checked opened without one.
-            try:
-                self._problem.check_opening()
-            except Refusal as err:
-                raise refusal(err, non_retryable=True) from None
+        self._refuse_opening()
         while True:
             await self._deliver_news()
             self._publish()
@@ -84,6 +81,7 @@ class ProblemWorkflow:
 
     @workflow.update
     def opened(self) -> ProblemStatus:
+        self._refuse_opening()
         return self.status()
 
     @workflow.update(name=LINK_CASE)
@@ -131,6 +129,18 @@ class ProblemWorkflow:
         return self._problem.status()
 
     # -- the record -----------------------------------------------------------------------
+
+    def _check_opening(self) -> ApplicationError | None:
+        try:
+            self._problem.check_opening()
+        except Refusal as err:
+            return refusal(err, non_retryable=True)
+        return None
+
+    def _refuse_opening(self) -> None:
+        # A run recorded before openers were checked opened without one: not patched.
+        if self._opening_refused and workflow.patched(OPENED_BY):
+            raise self._opening_refused
 
     def _check(self, event: str, req: ProblemRequest) -> None:
         try:
