@@ -13,7 +13,7 @@ from domain.actors import Actor
 from domain.models import CaseOutcome, CaseRequest
 from domain.school_data import SchoolData
 from sims_support.client import calls
-from sims_support.client.cases import CASE
+from sims_support.client.cases import CASE, hidden_if_not_theirs
 
 # Every lifecycle module answers with the one family of errors (0.1 names included).
 from sims_support.client.errors import CaseError as CaseError
@@ -48,7 +48,10 @@ async def send(
 ) -> SchoolData:
     """Send one school-data event (an Update) as `actor`; returns the case's school data
     after it."""
-    return await calls.update(client, SCHOOL, reference, event, request, actor=actor)
+    try:
+        return await calls.update(client, SCHOOL, reference, event, request, actor=actor)
+    except Refused as err:
+        raise await hidden_if_not_theirs(client, reference, actor or request.actor, err) from None
 
 
 async def status(client: Client, reference: str) -> SchoolData:

@@ -264,6 +264,26 @@ async def test_partner_access_is_decided_by_the_school_as_school_or_the_integrat
         await _close(client, case.reference)
 
 
+@pytest.mark.parametrize("event", ["accept_resolution", "reopen", "withdraw"])
+async def test_another_integrators_answer_is_refused_as_if_the_case_did_not_exist(
+    env: WorkflowEnvironment, client: Client, task_queue: str, event: str
+) -> None:
+    """The misuse of 0.1 replayed: one integrator accepting, reopening or withdrawing
+    another's case; refused `NotYourCase` while it runs and once it has closed."""
+    _, steps, make, _ = CASE_ROWS[event]
+    case = await _open(env, client, task_queue, by_school=False)
+    for step, build in steps:
+        await _send(client, case.reference, step, build(), DESK)
+    await _refused(client, case.reference, event, make(), OTHER_INTEGRATOR, "NotYourCase")
+    await _close(client, case.reference)
+    with pytest.raises(ClientError) as closed:
+        await _send(client, case.reference, event, make(), OTHER_INTEGRATOR)
+    assert closed.value.type == "NotYourCase"
+    with pytest.raises(ClientError) as own:  # the case's own integrator learns it closed
+        await _send(client, case.reference, event, make(), INTEGRATOR)
+    assert own.value.type in ("CaseClosed", "ReopenWindowClosed")
+
+
 async def test_a_request_without_an_actor_is_refused_naming_it(
     env: WorkflowEnvironment, client: Client, task_queue: str
 ) -> None:
