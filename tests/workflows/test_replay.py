@@ -7,9 +7,11 @@ codec included) and worker settings; a change that would break a running case fa
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
@@ -44,6 +46,28 @@ def test_every_workflow_has_recorded_histories() -> None:
     assert kinds == {"case", "problem", "cr"}
     assert any("ENCRYPTED" in path.name for path in HISTORIES)
     assert any("first-run" in path.name for path in HISTORIES)  # a continue-as-new
+
+
+def test_a_history_with_actors_internal_notes_and_feedback_is_recorded_beside_the_old() -> None:
+    """Recorded by 0.2: the opener checked behind its patch, the actor of every update, a
+    desk note and escalated feedback; the 0.1 histories (no actors) still replay."""
+    history = load(next(p for p in HISTORIES if p.name == "case-HIST-ACTORS.json"))
+    started = history.events[0].workflow_execution_started_event_attributes
+    opening = json.loads(started.input.payloads[0].data)
+    assert opening["opened_by"]["role"] == "integrator"
+    updates = {}
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+            if request.input.args.payloads:
+                body = json.loads(request.input.args.payloads[0].data)
+                updates[body["request_id"]] = (request.input.name, body)
+    assert all(body["actor"]["role"] in ("desk", "integrator") for _, body in updates.values())
+    assert updates["n1"][1]["visibility"] == "internal"
+    assert updates["fb"][0] == "give_feedback"
+    patches = [e for e in history.events if e.marker_recorded_event_attributes.marker_name]
+    assert any(b"opened-by-checked" in e.SerializeToString() for e in patches)
+    assert b"opened-by-checked" not in load(LIFECYCLE).to_json().encode()
 
 
 @pytest.mark.parametrize(
