@@ -55,3 +55,30 @@ def test_no_search_attribute_holds_a_personal_field() -> None:
 def test_search_attributes_are_identifiers_enums_instants_flags_and_counts() -> None:
     kinds = {key.indexed_value_type.name for key in search.ALL}
     assert kinds <= {"KEYWORD", "DATETIME", "BOOL", "INT"}  # never free Text
+
+
+def test_a_case_worked_by_named_actors_publishes_their_ids_never_their_names() -> None:
+    """DESIGN §12: actor ids are not names; the names stay in the (encrypted) history."""
+    from domain.actors import Actor, Role
+    from domain.models import GiveFeedback, PostUpdate, ProvideInformation, RequestInformation
+    from tests.case_records import LOGGED, investigating, rid
+    from workflows import case_view
+
+    desk = Actor(role=Role.DESK, id="PST-017", name="Pat Jones")
+    integrator = Actor(role=Role.INTEGRATOR, id="INT-042", name="Priya Shah")
+    record = investigating()
+    steps = [
+        RequestInformation(request_id=rid(), message="which build?", actor=desk),
+        ProvideInformation(request_id=rid(), message="7.219", actor=integrator),
+        PostUpdate(request_id=rid(), message="proxy?", visibility="internal", actor=desk),
+        GiveFeedback(request_id=rid(), rating=2, comment="slow", actor=integrator),
+    ]
+    for request in steps:
+        record.apply(request, LOGGED)
+    view = record.view(LOGGED)
+
+    published = [str(update.value) for update in case_view.search_attributes(record, view)]
+
+    assert "INT-042" in published  # the integrator, by id
+    for name in ("Pat Jones", "Priya Shah", "proxy?", "slow"):
+        assert not any(name in value for value in published), name
