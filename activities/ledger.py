@@ -1,10 +1,11 @@
-"""The KPI ledger: every case outcome, SLA event and notification in SQL (DESIGN §10).
+"""The KPI ledger: every case outcome, SLA event, notification and rating in SQL (DESIGN §10).
 
 A SQLite file under the data directory by default, any SQLAlchemy URL in production
 (`postgresql+psycopg://...`). The schema is created on first use and its version
 checked. Writes are idempotent: the case row is an upsert that never goes back to an
-older revision, SLA events and notifications are inserted once by their natural key,
-so an activity retry or a workflow replay leaves exactly the rows one write would.
+older revision, SLA events, notifications and feedback are inserted once by their
+natural key, so an activity retry or a workflow replay leaves exactly the rows one write
+would.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger_schema import (
     case_outcomes,
+    feedback,
     insert_new,
     metadata,
     notifications,
@@ -35,7 +38,7 @@ from activities.ledger_version import (
     prepare,
     upgrade,
 )
-from domain.kpi_ledger import CaseRow, LedgerEntry, SlaEventRecord
+from domain.kpi_ledger import CaseRow, FeedbackRecord, LedgerEntry, SlaEventRecord
 from domain.machines import CASE_CLOSED
 from domain.models import Priority
 
@@ -124,12 +127,33 @@ class Ledger:
     def record(self, entry: LedgerEntry) -> None:
         with self.engine.begin() as conn:
             upsert_case(conn, _case_row(entry.case))
-            rows = [e.model_dump(mode="python") for e in entry.sla_events]
-            insert_new(conn, sla_events, [_names(r) for r in rows])
-            rows = [n.model_dump(mode="python") for n in entry.notifications]
-            insert_new(conn, notifications, [_names(r) for r in rows])
+            insert_new(conn, sla_events, [_names(e) for e in entry.sla_events])
+            insert_new(conn, notifications, [_names(n) for n in entry.notifications])
+            insert_new(conn, feedback, [_names(f) for f in entry.feedback])
+
+    def record_feedback(self, record: FeedbackRecord) -> FeedbackRecord:
+        """One rating given outside a workflow (the case is Resolved), written once by its
+        key; what the ledger holds under that key, the first one written if it was there."""
+        f = feedback.c
+        with self.engine.begin() as conn:
+            insert_new(conn, feedback, [_names(record)])
+            query = sa.select(feedback).where(f.reference == record.reference, f.key == record.key)
+            return _feedback_from(conn.execute(query).mappings().one())
 
     # -- reading ------------------------------------------------------------------------
+
+    def case(self, reference: str) -> CaseRow | None:
+        query = sa.select(case_outcomes).where(case_outcomes.c.reference == reference)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _case_from(row)
+
+    def feedback_on(self, reference: str) -> list[FeedbackRecord]:
+        """A case's ratings, in the order they were given."""
+        f = feedback.c
+        query = sa.select(feedback).where(f.reference == reference).order_by(f.given_at, f.key)
+        with self.engine.connect() as conn:
+            return [_feedback_from(r) for r in conn.execute(query).mappings()]
 
     def cases(
         self,
@@ -213,16 +237,16 @@ def _write_ahead(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _names(row: Mapping[str, Any]) -> dict[str, Any]:
+def _names(model: BaseModel) -> dict[str, Any]:
     """Model fields to columns: priorities are stored by name ("P1"), readable in SQL."""
-    out = dict(row)
+    out = model.model_dump(mode="python")
     if isinstance(out.get("priority"), Priority):
         out["priority"] = out["priority"].name
     return out
 
 
 def _case_row(case: CaseRow) -> dict[str, Any]:
-    row = _names(case.model_dump(mode="python"))
+    row = _names(case)
     for name in ("response", "resolution", "paused"):
         row[f"{name}_working_seconds"] = row.pop(f"{name}_working_time")
     return row
@@ -234,6 +258,10 @@ def _case_from(row: Mapping[Any, Any]) -> CaseRow:
         data[f"{name}_working_time"] = data.pop(f"{name}_working_seconds")
     data["priority"] = Priority[data["priority"]]
     return CaseRow.model_validate(data)
+
+
+def _feedback_from(row: Mapping[Any, Any]) -> FeedbackRecord:
+    return FeedbackRecord.model_validate({**row, "priority": Priority[row["priority"]]})
 
 
 class LedgerActivities:

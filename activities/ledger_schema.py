@@ -2,7 +2,8 @@
 and PostgreSQL.
 
 Natural keys make every write idempotent: a case by its reference, an SLA event by
-(reference, timer key), a notification by its idempotency key. Instants are stored in
+(reference, timer key), a notification by its idempotency key, feedback by (reference,
+the request id that gave it). Instants are stored in
 UTC, working times in seconds (a double holds microseconds exactly at these sizes), so
 a person querying the tables reads them without our code.
 """
@@ -21,7 +22,8 @@ from sqlalchemy.engine import Dialect
 # Bump on any change to the tables below; a database written by another version is
 # refused with a clear message rather than read wrongly (an older one names the upgrade).
 # 2: the KPI report's indexes (DESIGN §16), in place of version 1's single-column ones.
-SCHEMA_VERSION = 2
+# 3: the feedback table (DESIGN §12).
+SCHEMA_VERSION = 3
 
 
 class UtcDateTime(sa.TypeDecorator[dt.datetime]):
@@ -123,6 +125,26 @@ notifications = sa.Table(
     sa.Column("priority", sa.String(2)),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("delivered_at", UtcDateTime, nullable=False),
+)
+
+# Ratings of the service; no comment (the ledger holds no personal data), the rater by id.
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("reference", sa.String(40), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("case_type", sa.String(20), nullable=False),
+    sa.Column("priority", sa.String(2), nullable=False),
+    sa.Column("integrator_id", sa.String(100), nullable=False),
+    sa.Column("school_urn", sa.String(6), nullable=False),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("escalate", sa.String(30), nullable=False),
+    sa.Column("by_role", sa.String(20), nullable=False),
+    sa.Column("by_id", sa.String(64), nullable=False),
+    sa.Column("given_at", UtcDateTime, nullable=False),
+    sa.Column("after_resolution", sa.Boolean, nullable=False),
+    # The report's count and mean rating per priority in a period, one integrator's too.
+    sa.Index("ix_feedback_period", "priority", "given_at", "integrator_id", "rating"),
 )
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from activities.ledger_schema import (
     SCHEMA_VERSION,
     case_outcomes,
+    feedback,
     metadata,
     schema_version,
     sla_events,
@@ -24,22 +25,22 @@ class LedgerSchemaOutdated(LedgerSchemaMismatch):
     """The database was written by an older version: `Ledger.upgrade` brings it up to date."""
 
     def __init__(self, where: str, found: int) -> None:
+        adds = "; ".join(ADDS[v] for v in range(found + 1, SCHEMA_VERSION + 1) if v in ADDS)
         super().__init__(
             f"the KPI ledger at {where} has schema version {found}, older than this "
-            f"release's {SCHEMA_VERSION} (which adds the indexes the KPI report's queries "
-            "need; no row changes): upgrade it in place with `sims-case report "
-            "--upgrade-ledger --ledger URL` (writes wait while the indexes are built), or "
-            "point SIMS_LEDGER_URL at a new database"
+            f"release's {SCHEMA_VERSION} (which adds {adds}; no row changes): upgrade it in "
+            "place with `sims-case report --upgrade-ledger --ledger URL` (writes wait while "
+            "it runs), or point SIMS_LEDGER_URL at a new database"
         )
         self.found = found
 
 
 def prepare(engine: sa.Engine, where: str) -> None:
-    """Create the tables of a new ledger; refuse one of another version."""
+    """Create the tables of a new ledger; refuse one of another version, untouched."""
     with engine.begin() as conn:
-        metadata.create_all(conn, checkfirst=True)
-        found = conn.execute(sa.select(schema_version.c.version)).scalar()
+        found = _version(conn)
         if found is None:
+            metadata.create_all(conn, checkfirst=True)
             conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
             return
     if found < SCHEMA_VERSION:
@@ -70,6 +71,14 @@ def upgrade(engine: sa.Engine) -> list[int]:
         return done
 
 
+def _version(conn: sa.Connection) -> int | None:
+    """The ledger's schema version; None for a database the ledger has not written yet."""
+    if not sa.inspect(conn).has_table(schema_version.name):
+        return None
+    found: int | None = conn.execute(sa.select(schema_version.c.version)).scalar()
+    return found
+
+
 # Version 1's indexes, made by `index=True` on the columns version 2 indexes with more.
 _VERSION_1_INDEXES = (
     "ix_case_outcomes_logged_at",
@@ -86,5 +95,11 @@ def _to_version_2(conn: sa.Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
-# Each step takes a database from the version before it to its own.
-UPGRADES = {2: _to_version_2}
+def _to_version_3(conn: sa.Connection) -> None:
+    feedback.create(conn, checkfirst=True)  # with its index
+
+
+# Each step takes a database from the version before it to its own; what it adds, for
+# the message that names the upgrade.
+UPGRADES = {2: _to_version_2, 3: _to_version_3}
+ADDS = {2: "the indexes the KPI report's queries need", 3: "the feedback table"}

@@ -3,7 +3,8 @@ the pieces hypothesis builds ledgers from.
 
 The seeded ledger is the hand-worked week of `tests/kpi_data.py`, one long P1, and
 `SEEDED` cases logged over that week and the one before, with SLA events, from a fixed
-seed: every run writes the same rows.
+seed: every run writes the same rows. The seeded cases' feedback comes from a seed of its
+own, so the cases and events are those the ledger held before there was feedback.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from activities.ledger import Ledger
-from activities.ledger_schema import case_outcomes, notifications, sla_events
+from activities.ledger_schema import case_outcomes, feedback, notifications, sla_events
 from domain.calendar import WorkingCalendar
-from domain.kpi_ledger import SLA_EVENT_KINDS, LedgerEntry, SlaEventRecord
-from domain.models import CaseType, Priority
+from domain.kpi_ledger import SLA_EVENT_KINDS, FeedbackRecord, LedgerEntry, SlaEventRecord
+from domain.models import CaseType, FeedbackEscalation, Priority
 from domain.policy import SupportPolicy
 from domain.sla import Due
 from tests.kpi_data import CASES, NOW, case, mon
@@ -27,6 +28,8 @@ from tests.kpi_data import CASES, NOW, case, mon
 LONGEST = "INC-" + "9" * 36  # references are up to 40 characters
 SEEDED = 60
 SEED = 20260302
+# The feedback's own: one whose INT-2 report has a priority without any (P3).
+FEEDBACK_SEED = SEED + 4
 POLICY = SupportPolicy()
 # The week of 2 March 2026 and the one before hold no bank holiday: this calendar and the
 # default one (England and Wales) agree on them.
@@ -109,10 +112,37 @@ def seeded_entry(rng: random.Random, number: int) -> LedgerEntry:
     return LedgerEntry(case=row, sla_events=_events(rng, reference, priority, logged))
 
 
+def seeded_feedback(rng: random.Random, entry: LedgerEntry) -> LedgerEntry:
+    """The entry with none, one or two ratings, given between its logging and `NOW`."""
+    row, found = entry.case, []
+    for n in range(rng.choice([0, 0, 1, 1, 2])):
+        given = min(row.logged_at + rng.randrange(1, 2000) * 5 * MIN, NOW)
+        school = rng.random() < 0.25
+        found.append(
+            FeedbackRecord(
+                reference=row.reference,
+                key=f"feedback-{n}",
+                case_type=row.case_type,
+                priority=row.priority,
+                integrator_id=row.integrator_id,
+                school_urn=row.school_urn,
+                rating=rng.randint(1, 5),
+                escalate=rng.choice([*[FeedbackEscalation.NONE] * 4, *FeedbackEscalation]),
+                by_role="school" if school else "integrator",
+                by_id=row.school_urn if school else row.integrator_id,
+                given_at=given,
+                after_resolution=row.state == "resolved" and given > (row.closed_at or NOW),
+            )
+        )
+    return entry.model_copy(update={"feedback": found})
+
+
 def seeded_entries(count: int = SEEDED, seed: int = SEED) -> list[LedgerEntry]:
     rng = random.Random(seed)
     hand_worked = [*CASES, case(LONGEST, Priority.P1, resolved=mon(9) - mon(0))]
-    return [LedgerEntry(case=c) for c in hand_worked] + [seeded_entry(rng, n) for n in range(count)]
+    seeded = [seeded_entry(rng, n) for n in range(count)]
+    rated = random.Random(FEEDBACK_SEED)
+    return [LedgerEntry(case=c) for c in hand_worked] + [seeded_feedback(rated, e) for e in seeded]
 
 
 def write(url: str, entries: Iterable[LedgerEntry]) -> None:
@@ -131,7 +161,7 @@ def emptied(url: str) -> None:
     ledger = Ledger(url)
     try:
         with ledger.engine.begin() as conn:
-            for table in (sla_events, notifications, case_outcomes):
+            for table in (feedback, sla_events, notifications, case_outcomes):
                 conn.execute(sa.delete(table))
     finally:
         ledger.dispose()

@@ -7,7 +7,7 @@ bounds; resolution times exactly at, a microsecond or a second either side of, o
 away from a limit; open cases whose running clock (the calendar's working time less
 their pauses) lands the same way at the report's instant, some of them paused; responses
 answered on the deadline or either side of it, or withdrawn before it was owed; SLA
-events at the bounds; two integrators.
+events and feedback at the bounds; two integrators.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from domain.calendar import WorkingCalendar
 from domain.kpi import Period
-from domain.kpi_ledger import SLA_EVENT_KINDS, LedgerEntry, SlaEventRecord
-from domain.models import Priority
+from domain.kpi_ledger import SLA_EVENT_KINDS, CaseRow, FeedbackRecord, LedgerEntry, SlaEventRecord
+from domain.models import FeedbackEscalation, Priority
 from domain.policy import SupportPolicy
 from tests.factories import LONDON
 from tests.kpi_data import case
@@ -103,6 +103,29 @@ def _events(
     return found
 
 
+def _feedback(draw: st.DrawFn, row: CaseRow, mix_period: Period) -> list[FeedbackRecord]:
+    """Ratings given at the period's bounds or about them, with the case's priority at the
+    time: now and then a former one."""
+    edges = [mix_period.start - US, mix_period.start, mix_period.end - US, mix_period.end]
+    return [
+        FeedbackRecord(
+            reference=row.reference,
+            key=f"rating-{n}",
+            case_type=row.case_type,
+            priority=draw(st.sampled_from([row.priority, *Priority])),
+            integrator_id=row.integrator_id,
+            school_urn=row.school_urn,
+            rating=draw(st.integers(1, 5)),
+            escalate=draw(st.sampled_from(FeedbackEscalation)),
+            by_role="integrator",
+            by_id=row.integrator_id,
+            given_at=_instant(draw, mix_period.start - dt.timedelta(days=1), mix_period.end, edges),
+            after_resolution=draw(st.booleans()),
+        )
+        for n in range(draw(st.integers(0, 3)))
+    ]
+
+
 def _entry(draw: st.DrawFn, number: int, period: Period, now: dt.datetime) -> LedgerEntry:
     priority = draw(st.sampled_from(list(Priority)))
     state = draw(st.sampled_from(STATES))
@@ -151,7 +174,11 @@ def _entry(draw: st.DrawFn, number: int, period: Period, now: dt.datetime) -> Le
         paused_since=paused_since,
         closed_at=closed,
     )
-    return LedgerEntry(case=row, sla_events=_events(draw, reference, period, now))
+    return LedgerEntry(
+        case=row,
+        sla_events=_events(draw, reference, period, now),
+        feedback=_feedback(draw, row, period),
+    )
 
 
 @st.composite

@@ -2,7 +2,8 @@
 is compared with: every case row and SLA event of the period read as Python objects,
 every figure and list of references computed from them (`tests/kpi_reference_figures.py`).
 Unchanged but for this docstring, its imports and `reference_report`, which reads the
-ledger as `sims-case report` did.
+ledger as `sims-case report` did; and, since, the feedback given in the period (DESIGN
+§12), every rating read as a Python object too (`feedback_counts`).
 
 One KPI report: attainment for a period, SLA events, and the open cases at risk (pure).
 """
@@ -12,12 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from activities.ledger import Ledger
+from activities.ledger_schema import feedback
 from domain.calendar import WorkingCalendar
 from domain.kpi import Period
-from domain.kpi_ledger import CLOCK_STOPPED, CaseRow, SlaEventRecord
+from domain.kpi_ledger import CLOCK_STOPPED, CaseRow, FeedbackRecord, SlaEventRecord
+from domain.models import Priority
 from domain.policy import SupportPolicy
 from tests.kpi_reference_figures import (
     PriorityName,
@@ -82,6 +86,27 @@ def at_risk(
     return sorted(found, key=lambda r: (r.passes_at, r.reference))
 
 
+class FeedbackCounts(BaseModel):
+    model_config = _FROZEN
+    priority: PriorityName
+    count: int
+    mean_rating: float | None
+
+
+def feedback_counts(given: Iterable[FeedbackRecord]) -> list[FeedbackCounts]:
+    ratings: dict[Priority, list[int]] = {p: [] for p in Priority}
+    for record in given:
+        ratings[record.priority].append(record.rating)
+    return [
+        FeedbackCounts(
+            priority=p,
+            count=len(found),
+            mean_rating=round(sum(found) / len(found), 2) if found else None,
+        )
+        for p, found in ratings.items()
+    ]
+
+
 class KpiReport(BaseModel):
     model_config = _FROZEN
     period: Period
@@ -96,6 +121,7 @@ class KpiReport(BaseModel):
     sla_events: list[SlaEventCounts]
     at_risk_within: dt.timedelta | None = None
     at_risk: list[AtRisk] = []
+    feedback: list[FeedbackCounts] = []
 
 
 def kpi_report(
@@ -109,6 +135,7 @@ def kpi_report(
     integrator: str | None = None,
     open_cases: Iterable[CaseRow] = (),
     at_risk_within: dt.timedelta | None = None,
+    given: Iterable[FeedbackRecord] = (),
 ) -> KpiReport:
     logged = [c for c in cases if period.holds(c.logged_at)]
     risky = (
@@ -129,6 +156,7 @@ def kpi_report(
         sla_events=sla_event_counts(e for e in events if period.holds(e.taken_at)),
         at_risk_within=at_risk_within,
         at_risk=risky,
+        feedback=feedback_counts(f for f in given if period.holds(f.given_at)),
     )
 
 
@@ -152,6 +180,7 @@ def reference_report(
             if at_risk_within
             else []
         )
+        given = feedback_given(ledger, integrator)
     finally:
         ledger.dispose()
     return kpi_report(
@@ -164,4 +193,15 @@ def reference_report(
         integrator=integrator,
         open_cases=open_cases,
         at_risk_within=at_risk_within,
+        given=given,
     )
+
+
+def feedback_given(ledger: Ledger, integrator: str | None) -> list[FeedbackRecord]:
+    """Every rating in the ledger (one integrator's), whenever it was given."""
+    query = sa.select(feedback)
+    if integrator:
+        query = query.where(feedback.c.integrator_id == integrator)
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [FeedbackRecord.model_validate({**r, "priority": Priority[r["priority"]]}) for r in rows]

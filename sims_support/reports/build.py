@@ -17,7 +17,7 @@ from activities.ledger import Ledger
 from domain.calendar import WorkingCalendar
 from domain.kpi import Period
 from domain.kpi_ledger import CLOSED
-from domain.kpi_report import AtRisk, KpiReport, OpenClock, at_risk
+from domain.kpi_report import AtRisk, OpenClock, at_risk
 from domain.kpi_tally import (
     RESOLVED,
     WITHDRAWN,
@@ -29,6 +29,7 @@ from domain.kpi_tally import (
 from domain.models import Priority
 from domain.policy import SupportPolicy
 from sims_support.reports import queries
+from sims_support.reports.feedback import FeedbackCounts, ReportWithFeedback
 
 if TYPE_CHECKING:
     from sims_support.reports.queries import Query
@@ -69,9 +70,9 @@ def kpi_report(
     integrator: str | None = None,
     at_risk_within: dt.timedelta | None = None,
     listed: bool = False,
-) -> KpiReport:
-    """The report of the cases logged in `period` as at `now`; `listed`: with the
-    references behind every figure."""
+) -> ReportWithFeedback:
+    """The report of the cases logged in `period` as at `now`, and of the feedback given
+    in it; `listed`: with the references behind every figure."""
     reading = _Reading(
         policy, calendar, period, now, integrator=integrator, within=at_risk_within, listed=listed
     )
@@ -99,14 +100,15 @@ class _Reading:
         self.events = SlaTally(listed=listed)
         self.states: dict[str, int] = {}
 
-    def run(self, ledger: Ledger) -> KpiReport:
+    def run(self, ledger: Ledger) -> ReportWithFeedback:
         with ledger.snapshot() as conn:
             self._resolution(conn)
             self._responses(conn)
             self._events(conn)
             risky = self._at_risk(conn)
+            feedback = self._feedback(conn)
         logged = sum(self.states.values())
-        return KpiReport(
+        return ReportWithFeedback(
             period=self.period,
             as_of=self.now,
             integrator=self.integrator,
@@ -119,6 +121,7 @@ class _Reading:
             sla_events=self.events.counts(),
             at_risk_within=self.within,
             at_risk=risky,
+            feedback=feedback,
         )
 
     def _bucket(self, clock: OpenClock) -> int:
@@ -169,3 +172,12 @@ class _Reading:
             return []
         clocks = (_clock(row) for row in _rows(conn, queries.open_running(self.integrator)))
         return at_risk(clocks, self.policy, self.calendar, self.now, self.within)
+
+    def _feedback(self, conn: sa.Connection) -> list[FeedbackCounts]:
+        given = {
+            priority: (count, int(total))
+            for priority, count, total in conn.execute(
+                queries.feedback_given(self.period, self.integrator)
+            )
+        }
+        return [FeedbackCounts.of(p, *given.get(p.name, (0, 0))) for p in Priority]

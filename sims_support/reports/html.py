@@ -13,8 +13,11 @@ from domain.kpi import BucketAttainment, ResolutionAttainment
 from domain.kpi_report import KpiReport
 from sims_support.reports.format import london, working_time
 from sims_support.reports.text import (
+    FEEDBACK_HEADERS,
+    FEEDBACK_TITLE,
     all_misses,
     behind,
+    feedback_rows,
     heading,
     inside,
     limit_label,
@@ -188,12 +191,20 @@ def render_html(report: KpiReport) -> str:
             response,
             "<h2>SLA events in the period</h2>",
             events,
+            _feedback(report),
             f"<h2>{escape(miss_title(report))}</h2>",
             f"<ul>{miss_items or '<li>none</li>'}</ul>",
             _at_risk(report),
             f"<script>{SCRIPT}</script></body></html>",
         ]
     )
+
+
+def _feedback(report: KpiReport) -> str:
+    rows = feedback_rows(report)
+    if rows is None:
+        return ""
+    return f"<h2>{escape(FEEDBACK_TITLE)}</h2>" + _table(FEEDBACK_HEADERS, rows)
 
 
 def _at_risk(report: KpiReport) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from activities.ledger_schema import case_outcomes, sla_events
+from activities.ledger_schema import case_outcomes, feedback, sla_events
 from domain.kpi import Period
 from domain.kpi_ledger import SlaEventKind
 from domain.kpi_report import RUNNING, STATES
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     Query: TypeAlias = sa.Select[*tuple[Any, ...]]
     Queries: TypeAlias = sa.CompoundSelect[*tuple[Any, ...]]
 
-c, e = case_outcomes.c, sla_events.c
+c, e, f = case_outcomes.c, sla_events.c, feedback.c
 PRIORITIES = [p.name for p in Priority]
 KINDS = [(p, k) for p in Priority for k in SlaEventKind]
 BREACH = SlaEventKind.BREACH.value
@@ -173,3 +173,14 @@ def breached_listed(period: Period, integrator: str | None) -> Query:
 def open_running(integrator: str | None) -> Query:
     """Every open case whose clock runs, whenever it was logged (for `--at-risk`)."""
     return _cases(sa.select(*CLOCK_COLUMNS).where(c.paused_since.is_(None)), integrator, RUNNING)
+
+
+def feedback_given(period: Period, integrator: str | None) -> Query:
+    """(priority, ratings, their sum) for the feedback given in the period, by the case's
+    priority when it was given: the mean is the sum over the count, exact in integers."""
+    query = sa.select(f.priority, sa.func.count(), sa.func.sum(f.rating)).where(
+        f.priority.in_(PRIORITIES), _within(f.given_at, period)
+    )
+    if integrator is not None:
+        query = query.where(f.integrator_id == integrator)
+    return query.group_by(f.priority)

@@ -8,6 +8,7 @@ import textwrap
 from domain.calendar import WORKING_DAY
 from domain.kpi import BucketAttainment, Cases, ResolutionAttainment
 from domain.kpi_report import KpiReport
+from sims_support.reports.feedback import feedback_of
 from sims_support.reports.format import NONE, london, table, working_time
 
 WIDTH = 100
@@ -117,6 +118,27 @@ def sla_lines(report: KpiReport) -> list[str]:
     ]
 
 
+def mean(rating: float | None) -> str:
+    return NONE if rating is None else f"{rating:.2f}"
+
+
+def feedback_rows(report: KpiReport) -> list[list[str]] | None:
+    """Ratings given in the period per priority: how many, and their mean out of 5."""
+    found = feedback_of(report)
+    if found is None:
+        return None
+    return [[f.priority.name, str(f.count), mean(f.mean_rating)] for f in found]
+
+
+FEEDBACK_HEADERS = ["priority", "given", "mean rating"]
+FEEDBACK_TITLE = "Feedback given in the period (ratings 1 to 5, by priority when given)"
+
+
+def feedback_lines(report: KpiReport) -> list[str]:
+    rows = feedback_rows(report)
+    return [] if rows is None else [FEEDBACK_TITLE, table(FEEDBACK_HEADERS, rows)]
+
+
 def misses(row: ResolutionAttainment) -> list[tuple[str, Cases]]:
     return [
         (
@@ -190,6 +212,7 @@ def render_report(report: KpiReport) -> str:
         response_lines(report),
         resolution_lines(report),
         sla_lines(report),
+        feedback_lines(report),
         miss_lines(report),
         at_risk_lines(report),
     ]

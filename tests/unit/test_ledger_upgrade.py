@@ -1,6 +1,7 @@
-"""The ledger's schema version 2 (the KPI report's indexes, DESIGN §16): a version 1
-ledger is refused with the step that upgrades it, the step upgrades it in place, and a
-report's reads see one moment of the ledger; on SQLite and on PostgreSQL."""
+"""The ledger's schema versions 2 (the KPI report's indexes, DESIGN §16) and 3 (the
+feedback table, DESIGN §12): an older ledger is refused, untouched, with the step that
+upgrades it, the step upgrades it in place and keeps every row, and a report's reads see
+one moment of the ledger; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,58 +9,124 @@ import pytest
 import sqlalchemy as sa
 
 from activities.ledger import Ledger, LedgerSchemaMismatch, LedgerSchemaOutdated
-from activities.ledger_schema import SCHEMA_VERSION, case_outcomes, schema_version
+from activities.ledger_schema import SCHEMA_VERSION, case_outcomes, feedback, schema_version
 from domain.kpi_ledger import LedgerEntry
 from domain.models import Priority
 from tests.kpi_data import CASES, WEEK, case
-from tests.kpi_ledgers import write
+from tests.kpi_ledgers import seeded_entries, write
 from tests.ledger_db import as_version_1, ledger_url
 
 __all__ = ["ledger_url"]  # the fixture, parametrised over both databases
 
-VERSION_2_INDEXES = {
+INDEXES = {
     "case_outcomes": {"ix_case_outcomes_period", "ix_case_outcomes_response"},
     "sla_events": {"ix_sla_events_period"},
+    "feedback": {"ix_feedback_period"},
 }
+TABLES = ("case_outcomes", "sla_events", "notifications", "feedback")
 
 
 def indexes(url: str) -> dict[str, set[str]]:
     engine = sa.create_engine(url)
     try:
         found = sa.inspect(engine)
-        return {t: {str(i["name"]) for i in found.get_indexes(t)} for t in VERSION_2_INDEXES}
+        return {t: {str(i["name"]) for i in found.get_indexes(t)} for t in INDEXES}
     finally:
         engine.dispose()
 
 
-def test_a_new_ledger_has_the_reports_indexes(ledger_url: str) -> None:
+def has_feedback_table(url: str) -> bool:
+    engine = sa.create_engine(url)
+    try:
+        return sa.inspect(engine).has_table(feedback.name)
+    finally:
+        engine.dispose()
+
+
+def as_version_2(url: str) -> None:
+    """The ledger at `url` as schema version 2 left it: no feedback table."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            feedback.drop(conn)
+            conn.execute(sa.update(schema_version).values(version=2))
+    finally:
+        engine.dispose()
+
+
+def as_version_1_exactly(url: str) -> None:
+    as_version_2(url)
+    as_version_1(url)
+
+
+def rows(url: str) -> list[int]:
+    ledger = Ledger(url)
+    try:
+        return [ledger.count(t) for t in TABLES]
+    finally:
+        ledger.dispose()
+
+
+def test_a_new_ledger_has_the_reports_indexes_and_the_feedback_table(ledger_url: str) -> None:
     write(ledger_url, [])
 
-    assert indexes(ledger_url) == VERSION_2_INDEXES
+    assert indexes(ledger_url) == INDEXES
 
 
 def test_a_version_1_ledger_is_refused_with_the_step_that_upgrades_it(ledger_url: str) -> None:
     write(ledger_url, [LedgerEntry(case=c) for c in CASES])
-    as_version_1(ledger_url)
+    as_version_1_exactly(ledger_url)
 
     with pytest.raises(LedgerSchemaOutdated) as refused:
         Ledger(ledger_url).record(LedgerEntry(case=case("INC-NEW", Priority.P1)))
 
     assert isinstance(refused.value, LedgerSchemaMismatch)  # the worker retries it as before
     assert refused.value.found == 1
-    assert "schema version 1, older than this release's 2" in str(refused.value)
+    assert "schema version 1, older than this release's 3" in str(refused.value)
+    assert "the indexes the KPI report's queries need; the feedback table" in str(refused.value)
     assert "sims-case report --upgrade-ledger" in str(refused.value)
+
+
+def test_a_version_2_ledger_is_refused_untouched_naming_the_feedback_table(
+    ledger_url: str,
+) -> None:
+    write(ledger_url, [LedgerEntry(case=c) for c in CASES])
+    as_version_2(ledger_url)
+
+    with pytest.raises(LedgerSchemaOutdated) as refused:
+        Ledger(ledger_url).record(LedgerEntry(case=case("INC-NEW", Priority.P1)))
+
+    assert refused.value.found == 2
+    assert "older than this release's 3 (which adds the feedback table;" in str(refused.value)
+    assert not has_feedback_table(ledger_url)
+
+
+def test_the_upgrade_from_version_2_adds_the_feedback_table_and_keeps_every_row(
+    ledger_url: str,
+) -> None:
+    entries = seeded_entries()
+    write(ledger_url, [e.model_copy(update={"feedback": []}) for e in entries])
+    kept = rows(ledger_url)[:3]
+    as_version_2(ledger_url)
+
+    done = Ledger(ledger_url).upgrade()
+    write(ledger_url, entries)  # the feedback, written as the workflows write it
+
+    assert done == [3]
+    assert indexes(ledger_url) == INDEXES
+    assert rows(ledger_url) == [*kept, sum(len(e.feedback) for e in entries)]
+    assert kept[0] == len(entries) and kept[1] > 0
 
 
 def test_the_upgrade_builds_the_indexes_in_place_and_keeps_every_row(ledger_url: str) -> None:
     write(ledger_url, [LedgerEntry(case=c) for c in CASES])
-    as_version_1(ledger_url)
+    as_version_1_exactly(ledger_url)
 
     done = Ledger(ledger_url).upgrade()
     again = Ledger(ledger_url).upgrade()
 
-    assert (done, again) == ([2], [])
-    assert indexes(ledger_url) == VERSION_2_INDEXES
+    assert (done, again) == ([2, 3], [])
+    assert indexes(ledger_url) == INDEXES
     ledger = Ledger(ledger_url)
     assert len(ledger.cases(WEEK.start, WEEK.end)) == len(CASES) - 1  # one is last week's
     with ledger.engine.connect() as conn:
