@@ -272,7 +272,9 @@ class CaseStatus(BaseModel):
     sla_breached: bool
     resolution_working_time: dt.timedelta
     paused_working_time: dt.timedelta
+    # The `status` query's is the whole log; an update's only what the update recorded.
     timeline: list[CaseEvent]
+    timeline_total: int | None = None  # how many events the case has (None before 0.2)
 
 
 class CaseOutcome(BaseModel):

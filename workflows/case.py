@@ -113,7 +113,7 @@ class CaseWorkflow:
     async def escalate_to_problem(self, req: models.EscalateToProblem) -> CaseStatus:
         """Links the case at the problem first: a refused link leaves the case unchanged."""
         if not self._case.is_new(req):
-            return self.status()
+            return self._answer(len(self._case.events))
         self._ruled(self._case.start_linking, req)
         try:
             await self._link_to_problem(req.problem_reference, req.actor)
@@ -201,8 +201,13 @@ class CaseWorkflow:
             self._ruled(self._case.check, req)
 
     def _apply(self, req: CaseRequest) -> CaseStatus:
+        written = len(self._case.events)
         self._ruled(self._case.apply, req, workflow.now())
-        return self.status()
+        return self._answer(written)
+
+    def _answer(self, since: int) -> CaseStatus:
+        """An update's answer: the status with only the events it recorded (DESIGN §5)."""
+        return case_view.status(self._case, self._view(), since=since)
 
     def _log_case(self, *, check_opener: bool) -> None:
         try:

@@ -43,7 +43,9 @@ __all__ = [
 FINAL = (LoggedAtInFuture, ReopenWindowClosed, SchoolDataRefused)
 
 
-def status(case: CaseRecord, view: sla.SlaView) -> CaseStatus:
+def status(case: CaseRecord, view: sla.SlaView, since: int | None = None) -> CaseStatus:
+    """The whole status, or (an update's answer, DESIGN §5) with only the events recorded
+    since the log held `since`: every update result stays in the history."""
     intake = case.intake
     return CaseStatus(
         reference=intake.reference,
@@ -64,7 +66,8 @@ def status(case: CaseRecord, view: sla.SlaView) -> CaseStatus:
         sla_breached=view.sla_breached,
         resolution_working_time=view.resolution_working_time,
         paused_working_time=view.paused_working_time,
-        timeline=list(case.events),
+        timeline=list(case.events[since or 0 :]),
+        timeline_total=len(case.events),
     )
 
 

@@ -150,7 +150,12 @@ async def test_a_repeated_request_id_changes_nothing(
     first = await send(client, reference, "offer_resolution", same)
     again = await send(client, reference, "offer_resolution", same)
 
-    assert again.timeline == first.timeline
+    # An update answers with what it recorded (DESIGN §5): the retry, nothing.
+    assert [e.kind for e in first.timeline] == ["resolution_offered"]
+    assert (again.timeline, again.timeline_total) == ([], first.timeline_total)
+    whole = await api.case_status(client, reference)
+    assert [e.kind for e in whole.timeline].count("resolution_offered") == 1
+    assert len(whole.timeline) == first.timeline_total
     assert outbox.kinds(reference).count("resolution_offered") == 1
 
 
