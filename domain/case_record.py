@@ -49,9 +49,7 @@ from domain.workflow_inputs import CaseInput, CaseSetup
 LOGGED_AT_SKEW = dt.timedelta(minutes=5)
 ESCALATED = "escalated_to_problem"
 # What a continued run takes over (CaseInput's fields, but the test-only threshold).
-CARRIED = tuple(
-    "intake opened_by setup state events request_ids outbox to_problem school_data feedback".split()
-)
+CARRIED = tuple(name for name in CaseInput.model_fields if name != "history_threshold")
 
 
 def _copied(value: Any) -> Any:
