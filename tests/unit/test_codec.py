@@ -57,7 +57,8 @@ def test_after_a_rotation_the_new_key_encrypts_and_the_old_one_still_decrypts() 
 def test_a_tampered_or_relabelled_payload_is_refused() -> None:
     keyring = Keyring.parse(f"{NEW},{OLD.replace('2025', 'other')}")
     [sealed] = asyncio.run(EncryptionCodec(keyring).encode([plain("x")]))
-    tampered = Payload(metadata=dict(sealed.metadata), data=sealed.data[:-1] + b"\0")
+    flipped = bytes([sealed.data[-1] ^ 1])  # always a change (a fixed byte may be there)
+    tampered = Payload(metadata=dict(sealed.metadata), data=sealed.data[:-1] + flipped)
     relabelled = Payload(metadata={**sealed.metadata, KEY_ID: b"other"}, data=sealed.data)
 
     for bad in (tampered, relabelled):
