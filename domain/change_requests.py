@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain import machines
 from domain.actors import Actor
-from domain.models import WIRE, AwareDatetime, CaseRequest, NonBlank, Reference
+from domain.bounds import Id, LongText, Message, Name, Summary, Version
+from domain.models import WIRE, AwareDatetime, CaseRequest, Reference
 from domain.vocabulary import Visibility
 
 # The machine's states, by the charter's stage number; the others are final.
@@ -32,14 +33,14 @@ FINAL_STATES = machines.CHANGE_REQUEST_CLOSED
 class OpenChangeRequest(BaseModel):
     model_config = WIRE
     reference: Reference
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str = ""
-    raised_by: NonBlank  # the integrator's id
+    title: Summary
+    description: LongText = ""
+    raised_by: Id  # the integrator's id
     raised_at: AwareDatetime
 
 
 class Vote(CaseRequest):
-    integrator_id: NonBlank
+    integrator_id: Id
 
 
 class Unvote(Vote):
@@ -49,8 +50,8 @@ class Unvote(Vote):
 class Decision(CaseRequest):
     """Consider or reject: who decided, and why."""
 
-    decided_by: NonBlank
-    reason: NonBlank
+    decided_by: Name
+    reason: Message
 
 
 class Review(Decision):
@@ -58,16 +59,16 @@ class Review(Decision):
 
 
 class Plan(Decision):
-    target_release: NonBlank | None = None
+    target_release: Version | None = None
 
 
 class Deliver(Decision):
-    release_version: NonBlank
+    release_version: Version
 
 
 class MarkDuplicate(Decision):
     original_reference: Reference | None = None
-    workaround: NonBlank | None = None
+    workaround: Message | None = None
 
     @model_validator(mode="after")
     def _names_the_original_or_a_workaround(self) -> MarkDuplicate:
@@ -84,7 +85,7 @@ class MergeVotes(BaseModel):
 
     model_config = WIRE
     duplicate_reference: Reference
-    integrator_ids: list[NonBlank]
+    integrator_ids: Annotated[list[Id], Field(max_length=100_000)]
 
 
 class CrEventKind(StrEnum):

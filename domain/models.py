@@ -9,6 +9,27 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from domain.actors import Actor
+from domain.bounds import (
+    APIS_MAX,
+    EMAIL_MAX,
+    ERRORS_MAX,
+    ID_MAX,
+    SCREENSHOTS_MAX,
+    VERSION_MAX,
+    Api,
+    ErrorMessage,
+    Id,
+    LongText,
+    MediumText,
+    Message,
+    Name,
+    OptionalMessage,
+    Phone,
+    RequestId,
+    Screenshot,
+    Summary,
+    one_line,
+)
 from domain.priority import priority_for
 from domain.vocabulary import (
     CaseType,
@@ -44,6 +65,12 @@ __all__ = [
 
 class CaseRuleViolated(ValueError):
     """An intake that breaks a charter rule; the message names the field."""
+
+
+def _email_fits(value: str) -> str:
+    if len(value) > EMAIL_MAX:
+        raise ValueError(f"at most {EMAIL_MAX} characters")
+    return value
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -85,23 +112,23 @@ class Kept(BaseModel):
 
 class Integrator(Kept):
     model_config = WIRE
-    id: NonBlank
-    name: NonBlank
+    id: Id
+    name: Name
     support_agreement_expires: dt.date
 
 
 class Reporter(Kept):
     model_config = WIRE_DEFERRED
-    name: NonBlank
-    email: EmailStr
-    phone: str | None = None
+    name: Name
+    email: Annotated[EmailStr, AfterValidator(_email_fits)]
+    phone: Phone | None = None
     role: ReporterRole = ReporterRole.INTEGRATOR
 
 
 class School(Kept):
     model_config = WIRE
     urn: Urn
-    name: NonBlank
+    name: Name
 
 
 class OpenCase(Kept):
@@ -116,17 +143,19 @@ class OpenCase(Kept):
     integrator: Integrator
     reporter: Reporter
     school: School
-    summary: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str = ""
-    apis: list[NonBlank] = []
-    release_version: str = ""
-    business_impact: str = ""
+    summary: Summary
+    description: LongText = ""
+    apis: Annotated[list[Api], Field(max_length=APIS_MAX)] = []
+    release_version: Annotated[str, Field(max_length=VERSION_MAX), AfterValidator(one_line)] = ""
+    business_impact: MediumText = ""
     deadline: dt.date | None = None
-    environment_changes: str | None = None
-    existing_reference: str | None = None
-    steps_to_reproduce: str | None = None
-    error_messages: list[str] = []
-    screenshots: list[str] = []
+    environment_changes: MediumText | None = None
+    existing_reference: (
+        Annotated[str, Field(max_length=ID_MAX), AfterValidator(one_line)] | None
+    ) = None
+    steps_to_reproduce: LongText | None = None
+    error_messages: Annotated[list[ErrorMessage], Field(max_length=ERRORS_MAX)] = []
+    screenshots: Annotated[list[Screenshot], Field(max_length=SCREENSHOTS_MAX)] = []
     occurred_at: AwareDatetime | None = None
     replicable: bool | None = None
     environments: list[Environment] = []
@@ -171,32 +200,32 @@ class CaseRequest(BaseModel):
     actors replay; the workflows' validators refuse a new request without one."""
 
     model_config = WIRE
-    request_id: Annotated[str, Field(min_length=1, max_length=100)]
+    request_id: RequestId
     actor: Actor | None = None
 
 
 class Acknowledge(CaseRequest):
-    message: str = ""
+    message: OptionalMessage = ""
 
 
 class PostUpdate(CaseRequest):
-    message: NonBlank
+    message: Message
     # `internal`: a desk note; no contact with the integrator, no notification.
     visibility: Visibility = Visibility.PUBLIC
 
 
 class RequestInformation(CaseRequest):
-    message: NonBlank
+    message: Message
 
 
 class ProvideInformation(CaseRequest):
-    message: NonBlank
+    message: Message
 
 
 class ChangePriority(CaseRequest):
     impact: Annotated[int, Field(ge=1, le=4)]
     urgency: Annotated[int, Field(ge=1, le=3)]
-    reason: NonBlank
+    reason: Message
 
 
 class EscalateToProblem(CaseRequest):
@@ -205,7 +234,7 @@ class EscalateToProblem(CaseRequest):
 
 class OfferResolution(CaseRequest):
     kind: ResolutionKind
-    summary: NonBlank
+    summary: Message
 
 
 class AcceptResolution(CaseRequest):
@@ -213,11 +242,11 @@ class AcceptResolution(CaseRequest):
 
 
 class Reopen(CaseRequest):
-    reason: NonBlank
+    reason: Message
 
 
 class Withdraw(CaseRequest):
-    reason: NonBlank
+    reason: Message
 
 
 class GiveFeedback(CaseRequest):
@@ -225,7 +254,7 @@ class GiveFeedback(CaseRequest):
     happy or unhappy with the service ... please tell us")."""
 
     rating: Annotated[int, Field(ge=1, le=5)]
-    comment: Annotated[str, Field(max_length=2000)] = ""
+    comment: OptionalMessage = ""
     escalate: FeedbackEscalation = FeedbackEscalation.NONE
 
 

@@ -8,10 +8,12 @@ news. The names of those messages and the workflow ids are in `workflows/contrac
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
+from domain.bounds import SUMMARY_MAX
 from domain.models import WIRE, Priority, Reference
 from domain.problems import (
     FixVehicle,
@@ -28,7 +30,7 @@ class LinkCase(BaseModel):
     model_config = WIRE
     case_reference: Reference
     priority: Priority
-    summary: str = ""
+    summary: Annotated[str, Field(max_length=SUMMARY_MAX)] = ""
 
 
 class LinkedCaseChanged(BaseModel):

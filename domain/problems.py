@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from domain.actors import Actor
+from domain.bounds import Message, OptionalMessage, RequestId, Summary, Version
 from domain.machines import PROBLEM_CLOSED
-from domain.models import WIRE, NonBlank, Priority, Reference, ResolutionKind, Urn
+from domain.models import WIRE, Priority, Reference, ResolutionKind, Urn
 from domain.vocabulary import Visibility
 
 CLOSED_STATES = PROBLEM_CLOSED
@@ -58,7 +58,7 @@ def scope_error(scope: ProblemScope, school_urn: str | None) -> str | None:
 class OpenProblem(BaseModel):
     model_config = WIRE
     reference: Reference
-    summary: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Summary
     scope: ProblemScope = ProblemScope.GENERIC
     school_urn: Urn | None = None
 
@@ -76,17 +76,17 @@ class ProblemRequest(BaseModel):
     """Every update carries a request id: a retry of the same request is a no-op."""
 
     model_config = WIRE
-    request_id: Annotated[str, Field(min_length=1, max_length=100)]
+    request_id: RequestId
     # Who sends it (DESIGN §12): optional only so that older histories replay.
     actor: Actor | None = None
 
 
 class ScheduleReview(ProblemRequest):
-    message: str = ""
+    message: OptionalMessage = ""
 
 
 class AcceptAsDefect(ProblemRequest):
-    message: str = ""
+    message: OptionalMessage = ""
     # The review may (re)classify the problem; omitted, the scope stays as it was.
     scope: ProblemScope | None = None
     school_urn: Urn | None = None
@@ -101,22 +101,22 @@ class AcceptAsDefect(ProblemRequest):
 
 
 class Reject(ProblemRequest):
-    reason: NonBlank
+    reason: Message
 
 
 class RequestInformation(ProblemRequest):
-    message: NonBlank
+    message: Message
 
 
 class ScheduleFix(ProblemRequest):
     vehicle: FixVehicle
-    target_version: NonBlank
+    target_version: Version
 
 
 class ReleaseFix(ProblemRequest):
     # The version the fix shipped in; omitted, the scheduled target version.
-    version: NonBlank | None = None
-    summary: str = ""
+    version: Version | None = None
+    summary: OptionalMessage = ""
 
 
 # -- what a problem remembers and shows ------------------------------------------------------

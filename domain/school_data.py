@@ -15,7 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.models import CaseRequest, NonBlank, ReporterRole
+from domain.bounds import Message, Name, RequestId
+from domain.models import CaseRequest, ReporterRole
 from domain.refusals import (
     AccessAlreadyDecided,
     SchoolDataNotAllowed,
@@ -51,8 +52,8 @@ SftpReference = Annotated[
     str,
     Field(pattern=r"^sftp://[A-Za-z0-9.-]{1,100}(:[0-9]{1,5})?/[A-Za-z0-9._/-]{1,200}$"),
 ]
-RequestId = Annotated[str, Field(min_length=1, max_length=100)]
-ShortText = Annotated[str, Field(min_length=1, max_length=500)]
+# Kept names: the bounds are DESIGN §13's (`domain.bounds`).
+ShortText = Message
 
 
 class ApproverRole(StrEnum):
@@ -81,7 +82,7 @@ class RecordDataTransfer(CaseRequest):
 
 
 class RequestPartnerAccess(CaseRequest):
-    partner: Annotated[str, Field(min_length=1, max_length=100)]
+    partner: Name
     country: CountryCode
     purpose: ShortText
 
@@ -89,13 +90,13 @@ class RequestPartnerAccess(CaseRequest):
 class ApprovePartnerAccess(CaseRequest):
     access_request_id: RequestId
     approver: ApproverRole
-    approved_by: NonBlank
+    approved_by: Name
 
 
 class RefusePartnerAccess(CaseRequest):
     access_request_id: RequestId
     approver: ApproverRole
-    refused_by: NonBlank
+    refused_by: Name
     reason: ShortText
 
 
