@@ -165,7 +165,7 @@ def test_an_email_is_at_most_254_and_a_phone_30_of_digits_spaces_and_plus_bracke
         assert refused is not None and refused.startswith("reporter.phone:"), refused
 
 
-CATEGORIES = ["Lu", "Ll", "Nd", "Zs", "Po", "So", "Mn", "Cc", "Cf"]
+CATEGORIES: list[Any] = ["Lu", "Ll", "Nd", "Zs", "Po", "So", "Mn", "Cc", "Cf"]
 
 
 @given(
