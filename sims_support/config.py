@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     codec_token: SecretStr | None = None
     codec_port: Port = 8234
     codec_origins: str = "http://localhost:8233"
+    # Who `sims-case` acts as without `--as`: ROLE:ID[:NAME]. Read (and checked) by the
+    # commands that send or read, so a bad value never stops a worker or a report.
+    actor: str | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:

@@ -1,4 +1,5 @@
-"""The case commands of `sims-case`: `open`, one command per case event, `status`, `list`.
+"""The case commands of `sims-case`: `open`, one command per case event, `note`,
+`status`, `list`; each as the actor `--as` names (`sims_support.cli.actors`).
 
 Everything a person typed is read and checked before Temporal is contacted, so bad input
 fails fast (exit 2).
@@ -13,17 +14,21 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client
 
+from domain.actors import Actor, Role
+from domain.case_views import status_for
 from domain.models import (
     AcceptResolution,
     Acknowledge,
     CaseStatus,
     ChangePriority,
     EscalateToProblem,
+    FeedbackEscalation,
+    GiveFeedback,
     OfferResolution,
     OpenCase,
     PostUpdate,
@@ -32,8 +37,10 @@ from domain.models import (
     Reopen,
     RequestInformation,
     ResolutionKind,
+    Visibility,
     Withdraw,
 )
+from sims_support.cli.actors import actor_of, viewer_of
 from sims_support.cli.common import (
     Command,
     add_commands,
@@ -48,6 +55,10 @@ from sims_support.cli.render import render_rows, render_status
 from sims_support.client import cases
 from sims_support.config import Settings
 from sims_support.runtime.connect import connect, one_line
+from workflows import search
+
+if TYPE_CHECKING:
+    from domain.kpi_ledger import FeedbackRecord
 
 MESSAGE = {"--message": "message"}
 REASON = {"--reason": "reason"}
@@ -86,6 +97,24 @@ COMMANDS: dict[str, Command[Any]] = {
     ),
     "reopen": Command("reopen", Reopen, REASON, "the integrator reopens an offered resolution"),
     "withdraw": Command("withdraw", Withdraw, REASON, "the integrator withdraws the case"),
+    "feedback": Command(
+        "give_feedback",
+        GiveFeedback,
+        {"--rating": "rating", "--comment": "comment", "--escalate": "escalate"},
+        "the integrator or school rates the service, 1-5 (a Resolved case: in the ledger)",
+        choices={"escalate": [e.value for e in FeedbackEscalation]},
+    ),
+}
+# A second way to send post_update, so kept out of COMMANDS (one command per event there):
+# a note the desk keeps to itself with --internal.
+NOTES: dict[str, Command[Any]] = {
+    "note": Command(
+        "post_update",
+        PostUpdate,
+        MESSAGE,
+        "a note on the case: public, or --internal for the desk only (no contact, no notice)",
+        switches={"--internal": ("visibility", Visibility.INTERNAL.value)},
+    ),
 }
 
 
@@ -105,6 +134,7 @@ def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ())
     opener.add_argument("--reference", help="use this reference instead")
 
     add_commands(subparsers, COMMANDS, parents)
+    add_commands(subparsers, NOTES, parents)
 
     status = subparsers.add_parser(
         "status", parents=list(parents), help="a case's clocks and timeline"
@@ -127,9 +157,9 @@ def add_list_arguments(lister: argparse.ArgumentParser) -> None:
     lister.add_argument("--limit", type=int, default=50)
 
 
-def read_intake(args: argparse.Namespace, now: dt.datetime) -> OpenCase:
+def read_intake(args: argparse.Namespace, now: dt.datetime, actor: Actor | None = None) -> OpenCase:
     if args.example:
-        data: Any = example(args.example, now, args.reference)
+        data: Any = example(args.example, now, args.reference, actor)
     else:
         try:
             data = json.loads(sys.stdin.read() if args.file == "-" else Path(args.file).read_text())
@@ -147,44 +177,81 @@ def read_intake(args: argparse.Namespace, now: dt.datetime) -> OpenCase:
         raise bad_input(one_line(err)) from None
 
 
-def cases_query(args: argparse.Namespace) -> str:
-    """`sims-case list`'s filters as a Temporal list filter on the search attributes."""
-    return cases.list_query(
+def cases_query(args: argparse.Namespace, actor: Actor | None = None) -> str:
+    """`sims-case list`'s filters as a Temporal list filter on the search attributes; an
+    integrator or a school lists its own cases only."""
+    integrator = args.integrator
+    if actor is not None and actor.role is Role.INTEGRATOR:
+        if integrator not in (None, actor.id):
+            raise bad_input(f"--integrator: integrator {actor.id} lists its own cases only")
+        integrator = actor.id
+    query = cases.list_query(
         include_closed=args.all,
         late=args.late,
         state=args.state,
         priority=args.priority,
-        integrator=args.integrator,
+        integrator=integrator,
+    )
+    if actor is not None and actor.role is Role.SCHOOL:
+        # An id has no quote nor backslash (its pattern), so it needs no escaping.
+        query += f' AND {search.SCHOOL_URN.name} = "{actor.id}"'
+    return query
+
+
+async def seen_by(answer: Awaitable[CaseStatus], viewer: Actor | None) -> CaseStatus:
+    """The status a command answers with, as its actor may see it."""
+    return status_for(await answer, viewer)
+
+
+def prepare(
+    args: argparse.Namespace, actor: Actor | None = None, settings: Settings | None = None
+) -> Callable[[Client, str], Awaitable[CaseStatus | FeedbackRecord]]:
+    """Read and check the input (once: `--file -` is standard input), then say what to
+    send as `actor` (default: `--as`, else SIMS_ACTOR, else the desk as the login user);
+    `call(client, task_queue)` sends it."""
+    actor = actor or actor_of(args, settings)
+    viewer = viewer_of(actor)
+    if args.command == "open":
+        intake = read_intake(args, dt.datetime.now(dt.UTC), actor)
+        return lambda client, task_queue: seen_by(
+            cases.open_case(client, intake, opened_by=actor, task_queue=task_queue), viewer
+        )
+    reference = read_reference(args.reference, "case")
+    command = COMMANDS.get(args.command) or NOTES.get(args.command)
+    if command is None:
+        return lambda client, _: cases.status(client, reference, viewer=viewer)
+    request = read_request(args, command)
+    if command.update == "give_feedback":
+        from sims_support.cli import feedback
+
+        return lambda client, _: feedback.give(client, reference, request, actor, settings)
+    return lambda client, _: seen_by(
+        cases.send(client, reference, command.update, request, actor=actor), viewer
     )
 
 
-def prepare(args: argparse.Namespace) -> Callable[[Client, str], Awaitable[CaseStatus]]:
-    """Read and check the input (once: `--file -` is standard input), then say what to
-    send; `call(client, task_queue)` sends it."""
-    if args.command == "open":
-        intake = read_intake(args, dt.datetime.now(dt.UTC))
-        return lambda client, task_queue: cases.open_case(client, intake, task_queue=task_queue)
-    reference = read_reference(args.reference, "case")
-    if args.command not in COMMANDS:
-        return lambda client, _: cases.status(client, reference)
-    command = COMMANDS[args.command]
-    request = read_request(args, command)
-    return lambda client, _: cases.send(client, reference, command.update, request)
-
-
-async def run(client: Client, args: argparse.Namespace, task_queue: str) -> CaseStatus:
+async def run(
+    client: Client, args: argparse.Namespace, task_queue: str, settings: Settings | None = None
+) -> CaseStatus | FeedbackRecord:
     """One case command against Temporal; input is checked before anything is sent."""
-    return await prepare(args)(client, task_queue)
+    return await prepare(args, settings=settings)(client, task_queue)
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
     """`main.dispatch` for the case commands: returns what to print."""
+    actor = actor_of(args, settings)
     if args.command == "list":
+        query = cases_query(args, actor)
         client = await connect(settings, address=args.address, namespace=args.namespace)
-        rows = await cases.list_cases(client, cases_query(args), limit=args.limit)
+        rows = await cases.list_cases(client, query, limit=args.limit)
         if args.json:
             return TypeAdapter(list[cases.CaseRow]).dump_json(rows).decode()
         return render_rows(rows)
     later = " The case will open when one starts." if args.command == "open" else ""
-    status = await call_temporal(args, settings, prepare(args), later=later)
-    return status.model_dump_json() if args.json else render_status(status)
+    answer = await call_temporal(args, settings, prepare(args, actor, settings), later=later)
+    if not isinstance(answer, CaseStatus):
+        from sims_support.cli import feedback
+
+        notified = settings.webhook_url is not None
+        return feedback.render_record(answer, as_json=args.json, notified=notified)
+    return answer.model_dump_json() if args.json else render_status(answer)

@@ -1,5 +1,6 @@
 """`sims-case cr ACTION`: raise change requests, vote, record product-manager decisions,
-read one, list them by popularity.
+read one, list them by popularity; as the actor `--as` names (a vote is sent as the
+voting integrator, `--as integrator:ID`; a decision as `--as product_manager:ID`).
 
 Failures are the `Failure`, `Refused` and `NotFound` that `main` turns into exit codes
 (2 bad input, 3 refused, 4 no such request, 1 no worker).
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from temporalio.client import Client
 
+from domain.actors import Actor
 from domain.change_requests import (
     ChangeRequestStatus,
     Decision,
@@ -27,6 +29,7 @@ from domain.change_requests import (
     Vote,
 )
 from domain.machines import ChangeRequestMachine
+from sims_support.cli.actors import actor_of, visible
 from sims_support.cli.change_request_render import render_cr, render_cr_rows
 from sims_support.cli.common import (
     CHANGE_REQUEST,
@@ -110,12 +113,25 @@ def read_opening(args: argparse.Namespace, now: dt.datetime) -> OpenChangeReques
     return validated(OpenChangeRequest, fields, {"reference": "REF", "raised_by": "--raised-by"})
 
 
-def prepare(args: argparse.Namespace) -> Callable[[Client, str], Awaitable[Result]]:
-    """Read and check the input, then say what to send; `call(client, task_queue)` sends it."""
+async def seen_by(answer: Awaitable[ChangeRequestStatus], viewer: Actor) -> ChangeRequestStatus:
+    """The request as `viewer` may see it: an integrator, the public events only."""
+    status = await answer
+    return status.model_copy(update={"timeline": visible(status.timeline, viewer)})
+
+
+def prepare(
+    args: argparse.Namespace, actor: Actor | None = None
+) -> Callable[[Client, str], Awaitable[Result]]:
+    """Read and check the input, then say what to send as `actor` (default: `--as`, else
+    the desk as the login user); `call(client, task_queue)` sends it."""
+    actor = actor or actor_of(args)
     if args.cr_command == "open":
         opening = read_opening(args, dt.datetime.now(dt.UTC))
-        return lambda client, task_queue: change_requests.open_change_request(
-            client, opening, task_queue=task_queue
+        return lambda client, task_queue: seen_by(
+            change_requests.open_change_request(
+                client, opening, opened_by=actor, task_queue=task_queue
+            ),
+            actor,
         )
     if args.cr_command == "list":
         if args.limit < 1:
@@ -127,10 +143,12 @@ def prepare(args: argparse.Namespace) -> Callable[[Client, str], Awaitable[Resul
         )
     reference = read_reference(args.reference, "change-request")
     if args.cr_command == "status":
-        return lambda client, _: change_requests.status(client, reference)
+        return lambda client, _: seen_by(change_requests.status(client, reference), actor)
     command = COMMANDS[args.cr_command]
     request = read_request(args, command)
-    return lambda client, _: change_requests.send(client, reference, command.update, request)
+    return lambda client, _: seen_by(
+        change_requests.send(client, reference, command.update, request, actor=actor), actor
+    )
 
 
 async def run(client: Client, args: argparse.Namespace, task_queue: str) -> Result:
@@ -140,7 +158,7 @@ async def run(client: Client, args: argparse.Namespace, task_queue: str) -> Resu
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
     """`main.dispatch` for `cr`: returns what to print."""
-    result = await call_temporal(args, settings, prepare(args))
+    result = await call_temporal(args, settings, prepare(args, actor_of(args, settings)))
     if isinstance(result, ChangeRequestStatus):
         return result.model_dump_json() if args.json else render_cr(result)
     rows = list(result)

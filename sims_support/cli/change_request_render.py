@@ -1,10 +1,14 @@
-"""What `sims-case cr` prints for people: one change request, or a list, in London time."""
+"""What `sims-case cr` prints for people: one change request, or a list, in London time.
+
+A timeline line says who sent it (`actor`) and whom it names (`by`: the integrator who
+voted, the product manager the decision names)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from domain.change_requests import ChangeRequestStatus
+from sims_support.cli.actors import marked, timeline_table, who
 from sims_support.client.change_requests import ChangeRequestRow
 from sims_support.reports.format import NONE, london, table, words
 
@@ -45,9 +49,18 @@ def render_cr(status: ChangeRequestStatus) -> str:
         f"next reminder {london(status.next_action_due)}"
         + (" · " + " · ".join(flags) if flags else ""),
         "",
-        table(
-            ("timeline (London)", "event", "by", "detail"),
-            [(london(e.at), words(e.kind.value), e.by or NONE, e.detail) for e in status.timeline],
+        timeline_table(
+            ("timeline (London)", "event", "actor", "by", "detail"),
+            [
+                (
+                    london(e.at),
+                    marked(words(e.kind.value), e.visibility),
+                    who(e.actor),
+                    e.by or NONE,
+                    e.detail,
+                )
+                for e in status.timeline
+            ],
         ),
     ]
     return "\n".join(lines)

@@ -37,6 +37,8 @@ class Command(Generic[M]):
     options: dict[str, str]  # command-line flag -> field of the model
     help: str
     choices: Mapping[str, Sequence[str]] = field(default_factory=dict)  # field -> its values
+    # A flag that takes no value: flag -> (field, the value it sets), e.g. `--internal`.
+    switches: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class Parser(argparse.ArgumentParser):
@@ -125,6 +127,14 @@ def common_options(*, with_defaults: bool) -> Parser:
     common.add_argument("--task-queue", default=default(None), help="the workers' task queue")
     common.add_argument("--json", action="store_true", default=default(False), help="print JSON")
     common.add_argument(
+        "--as",
+        dest="acting_as",
+        default=default(None),
+        metavar="ROLE:ID[:NAME]",
+        help="who sends or reads it: desk, integrator, school or product_manager "
+        "(default SIMS_ACTOR, else the desk as the login user)",
+    )
+    common.add_argument(
         "--wait",
         type=float,
         default=default(WAIT_SECONDS),
@@ -150,6 +160,8 @@ def add_commands(
                 required=command.model.model_fields[name_of_field].is_required(),
                 choices=command.choices.get(name_of_field),
             )
+        for flag, (name_of_field, value) in command.switches.items():
+            sub.add_argument(flag, dest=name_of_field, action="store_const", const=value)
         sub.add_argument("--request-id", help="idempotency key (default: a fresh uuid4)")
 
 
@@ -163,8 +175,8 @@ def validated(model: type[M], fields: dict[str, Any], flags: Mapping[str, str]) 
 
 def read_request(args: argparse.Namespace, command: Command[M]) -> M:
     """The command's request, with a fresh request id unless one was given."""
-    options = command.options.values()
-    fields = {f: getattr(args, f) for f in options if getattr(args, f) is not None}
+    options = [*command.options.values(), *(f for f, _ in command.switches.values())]
+    fields = {f: getattr(args, f) for f in options if getattr(args, f, None) is not None}
     fields["request_id"] = args.request_id or str(uuid.uuid4())
     return validated(command.model, fields, {f: flag for flag, f in command.options.items()})
 

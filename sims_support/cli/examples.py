@@ -1,4 +1,5 @@
-"""Sample intakes for `sims-case open --example NAME`: logged now, under a fresh reference."""
+"""Sample intakes for `sims-case open --example NAME`: logged now, under a fresh reference,
+and as the integrator or the school that opens it (DESIGN §12: a case of its own)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import copy
 import datetime as dt
 import secrets
 from typing import Any
+
+from domain.actors import Actor, Role
 
 INTEGRATOR = {
     "id": "INT-042",
@@ -65,17 +68,28 @@ def new_reference(case_type: str, now: dt.datetime) -> str:
     return f"{PREFIXES[case_type]}-{stamp}-{secrets.token_hex(2).upper()}"
 
 
-def example(name: str, now: dt.datetime, reference: str | None = None) -> dict[str, Any]:
-    """The named sample as wire JSON (a dict), ready for `OpenCase.model_validate`."""
+def example(
+    name: str, now: dt.datetime, reference: str | None = None, opener: Actor | None = None
+) -> dict[str, Any]:
+    """The named sample as wire JSON (a dict), ready for `OpenCase.model_validate`: the
+    opener's own case when it is an integrator (its id) or a school (its URN, reported by
+    its support unit); the desk's sample is INT-042's."""
     fields = copy.deepcopy(EXAMPLES[name])
+    integrator = {
+        **INTEGRATOR,
+        "support_agreement_expires": (now.date() + dt.timedelta(days=365)).isoformat(),
+    }
+    reporter, school = dict(REPORTER), dict(SCHOOL)
+    if opener is not None and opener.role is Role.INTEGRATOR:
+        integrator["id"] = opener.id
+    if opener is not None and opener.role is Role.SCHOOL:
+        school["urn"] = opener.id
+        reporter["role"] = "school_support_unit"
     return {
         "reference": reference or new_reference(fields["case_type"], now),
         "logged_at": now.isoformat(),
-        "integrator": {
-            **INTEGRATOR,
-            "support_agreement_expires": (now.date() + dt.timedelta(days=365)).isoformat(),
-        },
-        "reporter": dict(REPORTER),
-        "school": dict(SCHOOL),
+        "integrator": integrator,
+        "reporter": reporter,
+        "school": school,
         **fields,
     }

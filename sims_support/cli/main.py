@@ -1,7 +1,9 @@
-"""sims-case: open support cases, send them events, read their status, list them.
+"""sims-case: open support cases, send them events, read their status, list them; as
+the actor --as ROLE:ID[:NAME] names (else SIMS_ACTOR, else the desk as the login user).
 
 Exit codes: 0 done, 1 cannot reach Temporal (or no worker answered), 2 bad input,
-3 refused by the case's state or a charter rule, 4 no such case.
+3 refused by the case's state, a charter rule or the actor's role, 4 no such case (or
+not the actor's own).
 """
 
 from __future__ import annotations
@@ -142,6 +144,11 @@ def failure_for(err: Exception) -> Failure:
     match err:
         case Failure():
             return err
+        # The same exit as for no case at all: no one learns that another's case exists.
+        case Refused(type="NotYourCase"):
+            return Failure(NO_SUCH_CASE, err.type, str(err))
+        case Refused(type="InvalidInput"):
+            return Failure(BAD_INPUT, err.type, str(err))
         case Refused():
             return Failure(REFUSED, err.type, f"refused: {in_command_words(str(err))}")
         case NotFound():

@@ -1,4 +1,6 @@
-"""`sims-case problem ACTION`: log a problem, record the desk's decisions, read its status.
+"""`sims-case problem ACTION`: log a problem, record the desk's decisions, read its status;
+as the actor `--as` names (the desk decides; an integrator or a school reads the public
+timeline only).
 
 Failures are the `Failure`, `Refused` and `NotFound` that `main` turns into exit codes
 (2 bad input, 3 refused, 4 no such problem, 1 no worker).
@@ -13,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio.client import Client
 
+from domain.actors import Actor
 from domain.problems import (
     AcceptAsDefect,
     FixVehicle,
@@ -25,6 +28,7 @@ from domain.problems import (
     ScheduleFix,
     ScheduleReview,
 )
+from sims_support.cli.actors import actor_of, marked, timeline_table, visible, who
 from sims_support.cli.common import (
     PROBLEM,
     Command,
@@ -116,19 +120,32 @@ def read_opening(args: argparse.Namespace) -> OpenProblem:
         raise bad_input(message.replace("school_urn:", "--school:")) from None
 
 
-def prepare(args: argparse.Namespace) -> Callable[[Client, str], Awaitable[ProblemStatus]]:
-    """Read and check the input, then say what to send; `call(client, task_queue)` sends it."""
+async def seen_by(answer: Awaitable[ProblemStatus], viewer: Actor) -> ProblemStatus:
+    """The status as `viewer` may see it: without internal events for an integrator or a
+    school (a problem belongs to no one, so nothing else is hidden)."""
+    status = await answer
+    return status.model_copy(update={"timeline": visible(status.timeline, viewer)})
+
+
+def prepare(
+    args: argparse.Namespace, actor: Actor | None = None
+) -> Callable[[Client, str], Awaitable[ProblemStatus]]:
+    """Read and check the input, then say what to send as `actor` (default: `--as`, else
+    the desk as the login user); `call(client, task_queue)` sends it."""
+    actor = actor or actor_of(args)
     if args.problem_command == "open":
         opening = read_opening(args)
-        return lambda client, task_queue: problems.open_problem(
-            client, opening, task_queue=task_queue
+        return lambda client, task_queue: seen_by(
+            problems.open_problem(client, opening, opened_by=actor, task_queue=task_queue), actor
         )
     reference = read_reference(args.reference, "problem")
     if args.problem_command == "status":
-        return lambda client, _: problems.status(client, reference)
+        return lambda client, _: seen_by(problems.status(client, reference), actor)
     command = COMMANDS[args.problem_command]
     request = read_request(args, command)
-    return lambda client, _: problems.send(client, reference, command.update, request)
+    return lambda client, _: seen_by(
+        problems.send(client, reference, command.update, request, actor=actor), actor
+    )
 
 
 async def run(client: Client, args: argparse.Namespace, task_queue: str) -> ProblemStatus:
@@ -138,7 +155,7 @@ async def run(client: Client, args: argparse.Namespace, task_queue: str) -> Prob
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
     """`main.dispatch` for `problem`: returns what to print."""
-    status = await call_temporal(args, settings, prepare(args))
+    status = await call_temporal(args, settings, prepare(args, actor_of(args, settings)))
     return status.model_dump_json() if args.json else render_problem(status)
 
 
@@ -164,9 +181,12 @@ def render_problem(status: ProblemStatus) -> str:
         if status.linked_cases
         else "  no linked cases",
         "",
-        table(
-            ("timeline (London)", "event", "detail"),
-            [(london(e.at), words(e.kind.value), e.detail) for e in status.timeline],
+        timeline_table(
+            ("timeline (London)", "event", "actor", "detail"),
+            [
+                (london(e.at), marked(words(e.kind.value), e.visibility), who(e.actor), e.detail)
+                for e in status.timeline
+            ],
         ),
     ]
     return "\n".join(lines)

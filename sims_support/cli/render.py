@@ -1,10 +1,12 @@
-"""What `sims-case` prints for people: a case's status and a list of cases, in London time."""
+"""What `sims-case` prints for people: a case's status and a list of cases, in London time;
+each timeline event with who did it, and `[internal]` on the desk's own notes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from domain.models import CaseStatus
+from sims_support.cli.actors import marked, timeline_table, who
 from sims_support.client.cases import CaseRow
 from sims_support.reports.format import NONE, london, table, words, working_time
 
@@ -40,12 +42,13 @@ def render_status(status: CaseStatus) -> str:
         f"  resolution working time {working_time(status.resolution_working_time)} · "
         f"paused {working_time(status.paused_working_time)}",
         "",
-        table(
-            ("timeline (London)", "event", "detail"),
+        timeline_table(
+            ("timeline (London)", "event", "actor", "detail"),
             [
                 (
                     london(e.at),
-                    words(e.kind.value),
+                    marked(words(e.kind.value), e.visibility),
+                    who(e.actor),
                     e.detail or (e.priority.name if e.priority else ""),
                 )
                 for e in status.timeline

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.kpi import Period
 from domain.kpi_report import KpiReport
 from sims_support.cli.common import REPORT
-from sims_support.cli.exits import BAD_INPUT, UNREACHABLE, Failure, bad_input
+from sims_support.cli.exits import bad_input
+from sims_support.cli.ledger import reading
 from sims_support.config import Settings
 from sims_support.reports.format import LONDON
 
@@ -108,25 +109,9 @@ def build_report(args: argparse.Namespace, settings: Settings, now: dt.datetime)
         )
 
 
-@contextmanager
-def _reading(args: argparse.Namespace, settings: Settings) -> Iterator[Ledger]:
+def _reading(args: argparse.Namespace, settings: Settings) -> AbstractContextManager[Ledger]:
     """The ledger the command names; its errors as the command's failures."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from activities.ledger import Ledger, LedgerMissing, LedgerSchemaMismatch
-
-    ledger = Ledger(args.ledger or settings.ledger_url)
-    try:
-        yield ledger
-    except (LedgerMissing, LedgerSchemaMismatch) as err:
-        raise Failure(BAD_INPUT, "ledger", str(err)) from None
-    except SQLAlchemyError as err:
-        where = ledger.url.render_as_string(hide_password=True)
-        raise Failure(
-            UNREACHABLE, "ledger_unreachable", f"cannot read the KPI ledger at {where}: {err}"
-        ) from None
-    finally:
-        ledger.dispose()
+    return reading(args.ledger or settings.ledger_url)
 
 
 def upgrade_ledger(args: argparse.Namespace, settings: Settings) -> str:

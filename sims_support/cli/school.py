@@ -1,4 +1,6 @@
-"""`sims-case school ACTION REF`: a case's school data and sharing it (DESIGN §8)."""
+"""`sims-case school ACTION REF`: a case's school data and sharing it (DESIGN §8), as the
+actor `--as` names: the desk asks, transfers and shares; the school or the integrator
+approves or refuses (`--as school:URN --approver school`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from temporalio.client import Client
 
+from domain.actors import Actor
 from domain.school_data import (
     ApprovePartnerAccess,
     RecordDataTransfer,
@@ -16,8 +19,9 @@ from domain.school_data import (
     RequestSchoolData,
     SchoolData,
 )
+from sims_support.cli.actors import actor_of, viewer_of
 from sims_support.cli.common import SCHOOL, Command, add_commands, call_temporal, read_request
-from sims_support.client import school
+from sims_support.client import cases, school
 from sims_support.config import Settings
 
 DECIDER = {"--access": "access_request_id", "--approver": "approver"}
@@ -72,14 +76,26 @@ def add_arguments(
     shown.add_argument("reference", metavar="REF")
 
 
-def prepare(args: argparse.Namespace) -> Callable[[Client, str], Awaitable[SchoolData]]:
-    """Read and check the input, then say what to send; `call(client, task_queue)` sends it."""
+async def status_for(client: Client, reference: str, viewer: Actor | None) -> SchoolData:
+    """The case's school data; an integrator or a school sees only its own case's (the
+    same `NotFound` as for no case at all, otherwise)."""
+    if viewer is not None:
+        await cases.status(client, reference, viewer=viewer)
+    return await school.status(client, reference)
+
+
+def prepare(
+    args: argparse.Namespace, actor: Actor | None = None
+) -> Callable[[Client, str], Awaitable[SchoolData]]:
+    """Read and check the input, then say what to send as `actor` (default: `--as`, else
+    the desk as the login user); `call(client, task_queue)` sends it."""
+    actor = actor or actor_of(args)
     reference = args.reference
     if args.school_command not in COMMANDS:
-        return lambda client, _: school.status(client, reference)
+        return lambda client, _: status_for(client, reference, viewer_of(actor))
     command = COMMANDS[args.school_command]
     request = read_request(args, command)
-    return lambda client, _: school.send(client, reference, command.update, request)
+    return lambda client, _: school.send(client, reference, command.update, request, actor=actor)
 
 
 async def run(client: Client, args: argparse.Namespace, task_queue: str) -> SchoolData:
@@ -89,7 +105,7 @@ async def run(client: Client, args: argparse.Namespace, task_queue: str) -> Scho
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
     """`main.dispatch` for `school`: returns what to print."""
-    data = await call_temporal(args, settings, prepare(args))
+    data = await call_temporal(args, settings, prepare(args, actor_of(args, settings)))
     return data.model_dump_json() if args.json else render_school(data)
 
 

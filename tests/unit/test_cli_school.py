@@ -24,6 +24,7 @@ def test_a_share_request_is_read_from_its_flags() -> None:
     request = read_request(args, COMMANDS["share"])  # type: ignore[arg-type]
     assert request.model_dump() == {
         "request_id": request.request_id,
+        "actor": None,  # the client sends it as the command's actor
         "partner": "Offshore Ltd",
         "country": "IN",
         "purpose": "x",

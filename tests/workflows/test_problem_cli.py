@@ -35,6 +35,8 @@ async def test_a_problem_is_logged_reviewed_and_shown_from_the_command_line(
     text = problem_cli.render_problem(shown)
     assert f"{problem}  P4 problem  review scheduled" in text
     assert "no linked cases" in text and "review scheduled" in text
+    # Sent as the desk (no --as: the login user), and each line says so.
+    assert all(e.actor is not None and e.actor.role.value == "desk" for e in shown.timeline)
 
 
 async def test_a_decision_the_state_refuses_is_reported_with_its_type(
