@@ -5,6 +5,7 @@ the ledger (pure)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 from domain.actors import (
     Actor,
@@ -17,8 +18,11 @@ from domain.actors import (
 )
 from domain.case_events import event_of
 from domain.case_school_data import SCHOOL_EVENTS, SchoolRequest
+from domain.idempotency import check_reuse, fingerprint
 from domain.kpi_ledger import FeedbackRecord
+from domain.log_limits import check_room, request_text
 from domain.models import (
+    CaseEvent,
     CaseRequest,
     FeedbackEscalation,
     GiveFeedback,
@@ -29,6 +33,7 @@ from domain.models import (
 )
 from domain.notifications import NotificationKind
 from domain.school_data import ApprovePartnerAccess, RefusePartnerAccess
+from domain.workflow_inputs import CaseSetup
 
 # Who hears of feedback that asks to be escalated.
 FEEDBACK_TO = {
@@ -48,17 +53,38 @@ def subject(intake: OpenCase) -> Subject:
     return Subject(Lifecycle.CASE, intake.integrator.id, intake.school.urn)
 
 
-def admit(intake: OpenCase, req: CaseRequest | SchoolRequest) -> Actor:
+def event_name(req: CaseRequest) -> str:
+    """The update (and permission-table event) a request is."""
+    return SCHOOL_EVENTS[type(req)] if type(req) in SCHOOL_EVENTS else event_of(req)
+
+
+def fingerprint_of(req: CaseRequest) -> str:
+    return fingerprint(event_name(req), req)
+
+
+def admit(
+    intake: OpenCase,
+    req: CaseRequest | SchoolRequest,
+    *,
+    new: bool = True,
+    events: Sequence[CaseEvent] = (),
+    digests: Mapping[str, str] | None = None,
+    setup: CaseSetup | None = None,
+) -> Actor:
     """The request's actor, if it may send this request on this case; raises
-    `InvalidInput` (no actor), `NotAllowed` or `NotYourCase`. Changes nothing."""
+    `InvalidInput` (no actor), `NotAllowed` or `NotYourCase`, then, for a request id
+    already applied to something else `IdempotencyKeyReused`, and for a new request the
+    log has no room for `CaseTooLarge`. Changes nothing."""
     actor = required(req.actor)
-    on = subject(intake)
+    on, event = subject(intake), event_name(req)
     if isinstance(req, ApprovePartnerAccess | RefusePartnerAccess):
-        permit_approval(actor, SCHOOL_EVENTS[type(req)], req.approver, on)
-    elif type(req) in SCHOOL_EVENTS:
-        permit(actor, SCHOOL_EVENTS[type(req)], on)
+        permit_approval(actor, event, req.approver, on)
     else:
-        permit(actor, event_of(req), on)
+        permit(actor, event, on)
+    if not new:
+        check_reuse(digests or {}, event, req, req.request_id)
+    elif setup is not None:
+        check_room(f"case {intake.reference}", events, setup.policy, request_text(req))
     return actor
 
 

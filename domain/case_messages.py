@@ -64,6 +64,13 @@ def logged_in_future(logged_at: dt.datetime, now: dt.datetime) -> str:
     return f"logged_at: {logged_at.isoformat()} is in the future (now {now.isoformat()})"
 
 
+def logged_too_long_ago(logged_at: dt.datetime, now: dt.datetime, most: dt.timedelta) -> str:
+    return (
+        f"logged_at: {logged_at.isoformat()} is more than {most.days} days before now "
+        f"({now.isoformat()}): log the case with the time it reached the desk"
+    )
+
+
 def reopen_refused(reference: str) -> str:
     return (
         f"case {reference} is Resolved and can no longer be reopened: "

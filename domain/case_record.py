@@ -1,8 +1,6 @@
-"""A case's record: its intake, state and append-only event log (every SLA clock is
-derived from it), the rules that decide whether a request may be written to it, and what
-it owes others: notifications, and the changes its problem must hear of. Pure: the
-workflow owns one and delivers what it owes. A request id already applied is a no-op.
-"""
+"""A case's record: intake, state and append-only event log (every SLA clock is derived
+from it), the rules for writing a request to it, and what it owes others (notifications,
+news for its problem). Pure: the workflow owns one and delivers what it owes."""
 
 from __future__ import annotations
 
@@ -40,6 +38,7 @@ from domain.refusals import (
     EscalationInProgress,
     InvalidResolutionKind,
     LoggedAtInFuture,
+    LoggedAtTooOld,
     NotReady,
     ReopenWindowClosed,
 )
@@ -53,6 +52,7 @@ CARRIED = tuple(name for name in CaseInput.model_fields if name != "history_thre
 
 
 def _copied(value: Any) -> Any:
+    """The record appends to its own lists, never to the input's."""
     return list(value) if isinstance(value, list) else value
 
 
@@ -69,13 +69,14 @@ class CaseRecord:
     opened_by: Actor | None = None
     # Every rating given, as the ledger keeps it (carried: the ledger writes them once).
     feedback: list[FeedbackRecord] = field(default_factory=list)
+    # What each request id asked (`domain.idempotency`), by request id.
+    request_digests: dict[str, str] = field(default_factory=dict)
     calendar: WorkingCalendar | None = None
     # The problem an escalation is linking to; every other request waits for it.
     linking: str | None = None
 
     @classmethod
     def from_input(cls, input: CaseInput) -> CaseRecord:
-        # Lists copied: the record appends to its own, never to the input's.
         given: dict[str, Any] = {k: _copied(getattr(input, k)) for k in CARRIED}
         return cls(**given)
 
@@ -93,9 +94,13 @@ class CaseRecord:
         """Raise unless `opened_by` may open this case (DESIGN §12); changes nothing."""
         case_actors.check_opening(self.opened_by, self.intake)
 
-    def log(self, now: dt.datetime) -> None:
+    def log(self, now: dt.datetime, *, bounded: bool = True) -> None:
+        """`bounded`: refuse a back-dated `logged_at` (runs recorded before 0.2 did not)."""
         if self.intake.logged_at > now + LOGGED_AT_SKEW:
             raise LoggedAtInFuture(say.logged_in_future(self.intake.logged_at, now))
+        most = self.setup.policy.max_backdating if self.setup else None
+        if bounded and most is not None and self.intake.logged_at < now - most:
+            raise LoggedAtTooOld(say.logged_too_long_ago(self.intake.logged_at, now, most))
         priority = self.intake.priority
         at, actor = self.intake.logged_at, self.opened_by
         self.events.append(CaseEvent(kind=EventKind.LOGGED, at=at, priority=priority, actor=actor))
@@ -106,10 +111,10 @@ class CaseRecord:
         return req.request_id not in self.request_ids
 
     def admit(self, req: CaseRequest) -> None:
-        """Raise unless the request's actor may send it on this case; changes nothing.
-        Asked by the validators only: a request recorded before actors replays."""
-        if self.is_new(req):
-            case_actors.admit(self.intake, req)
+        """Raise unless the actor may send it, its id is not another request's, and the
+        log has room; changes nothing. The validators' alone: a 0.1 history replays."""
+        logged, seen, new = self.events, self.request_digests, self.is_new(req)
+        case_actors.admit(self.intake, req, new=new, events=logged, digests=seen, setup=self.setup)
 
     def check(self, req: CaseRequest) -> None:
         """Raise unless the request's event may be applied now; changes nothing."""
@@ -148,6 +153,7 @@ class CaseRecord:
         event, kind = EVENTS[type(req)]
         given = {"actor": req.actor, "visibility": case_actors.visibility(req)}
         self._move(event, kind, line, req.request_id, now, priority=priority, **given)
+        self.request_digests[req.request_id] = case_actors.fingerprint_of(req)
         if escalated and (self.state != ESCALATED or priority is not None):
             # The problem ranks itself by its open cases: tell it this one changed or left.
             self.to_problem.append(
@@ -203,6 +209,7 @@ class CaseRecord:
             )
             self.record(kind, line, now, request_id=req.request_id, actor=req.actor)
             self.request_ids.append(req.request_id)
+            self.request_digests[req.request_id] = case_actors.fingerprint_of(req)
         return self.school_data
 
     def view(self, now: dt.datetime) -> sla.SlaView:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -84,6 +85,7 @@ AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
 Urn = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="DfE URN: 6 digits")]
 NonBlank = Annotated[str, Field(min_length=1)]
 
+LONDON = ZoneInfo("Europe/London")
 WIRE = ConfigDict(frozen=True, extra="forbid")
 # Built on first use: the e-mail address's validator is costly to set up, and a process
 # that never reads an intake (`sims-case status`, say) should not pay for it.
@@ -167,7 +169,9 @@ class OpenCase(Kept):
                 "case_type: a case is an incident, enquiry or service_request; "
                 "problems and change requests have their own workflows"
             )
-        logged_on = self.logged_at.date()
+        # The agreement is judged on the London date: one instant, one answer, whatever
+        # offset the caller wrote it in.
+        logged_on = self.logged_at.astimezone(LONDON).date()
         if self.integrator.support_agreement_expires < logged_on:
             raise CaseRuleViolated(
                 "integrator.support_agreement_expires: the support agreement expired on "

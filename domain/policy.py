@@ -155,6 +155,11 @@ class SupportPolicy(BaseModel):
     cr_planned_reminder_months: Months = 12
     cr_planned_overdue_months: Months = 18
     cr_vote_threshold: Annotated[int, Field(gt=0)] = 10
+    # Bounds (DESIGN §13). `max_backdating` is calendar time (ISO 8601, e.g. "P7D").
+    max_backdating: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(days=7)
+    max_events: Annotated[int, Field(gt=0)] = 1_000
+    max_log_text: Annotated[int, Field(gt=0)] = 1_048_576  # UTF-8 bytes across the log
+    max_problem_links: Annotated[int, Field(gt=0)] = 5_000
 
     @model_validator(mode="after")
     def _planned_reminder_comes_before_overdue(self) -> SupportPolicy:

@@ -47,6 +47,23 @@ class LoggedAtInFuture(Refusal):
     pass
 
 
+class LoggedAtTooOld(Refusal):
+    """`logged_at` further back than the policy's `max_backdating`."""
+
+
+class CaseTooLarge(Refusal):
+    """The case's log holds `max_events` events or `max_log_text` of text: new requests
+    are refused; the case goes on, and its timers still fire."""
+
+
+class ProblemTooLarge(Refusal):
+    """A problem holds `max_problem_links` linked cases."""
+
+
+class IdempotencyKeyReused(Refusal):
+    """A request id sent again with another event or other fields."""
+
+
 class InvalidResolutionKind(Refusal):
     """A problem fix offered on a case that is not escalated to a problem."""
 

@@ -62,6 +62,7 @@ class CaseInput(BaseModel):
     to_problem: list[LinkedCaseChanged] = []
     school_data: SchoolData = SchoolData()
     feedback: list[FeedbackRecord] = []
+    request_digests: dict[str, str] = {}
     # Test-only: continue-as-new at this history length (the test server never suggests it).
     history_threshold: int | None = None
 

@@ -63,7 +63,7 @@ class CaseWorkflow:
     async def run(self, input: CaseInput) -> CaseOutcome:
         await self._load_setup()
         if not self._case.events:
-            self._log_case(check_opener=workflow.patched(OPENED_BY))
+            self._log_case(checked=workflow.patched(OPENED_BY))
         while True:
             self._case.take_due(self._view(), workflow.now())
             self._dirty = False  # an update landing while we await wakes the next pass
@@ -209,11 +209,12 @@ class CaseWorkflow:
         """An update's answer: the status with only the events it recorded (DESIGN §5)."""
         return case_view.status(self._case, self._view(), since=since)
 
-    def _log_case(self, *, check_opener: bool) -> None:
+    def _log_case(self, *, checked: bool) -> None:
+        # `checked`: the opener and the back-dating (0.2); a run recorded before did neither.
         try:
-            if check_opener:  # a run recorded before openers were checked opened without one
+            if checked:
                 self._case.check_opening()
-            self._case.log(workflow.now())
+            self._case.log(workflow.now(), bounded=checked)
         except Refusal as err:
             self._refusal = case_view.refusal(err)
             raise self._refusal from None
@@ -280,8 +281,7 @@ class CaseWorkflow:
             raise case_view.link_refused(problem, err.cause) from None
 
     async def _sleep_until(self, due: dt.datetime | None) -> None:
-        # The view is keyed by the instant, so whatever wakes the case needs a new one:
-        # a parked case keeps none.
+        # The view is keyed by the instant: whatever wakes the case needs a new one.
         self._view_cache = None
         await effects.sleep_until(due, lambda: self._dirty)
 

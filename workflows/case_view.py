@@ -21,6 +21,7 @@ from domain.case_record import CaseRecord
 from domain.models import CaseOutcome, CaseStatus, EventKind, ResolutionKind
 from domain.refusals import (
     LoggedAtInFuture,
+    LoggedAtTooOld,
     ProblemUnavailable,
     Refusal,
     ReopenWindowClosed,
@@ -40,7 +41,7 @@ __all__ = [
     "status",
 ]
 # Refusals that no retry of the same request can turn into a yes.
-FINAL = (LoggedAtInFuture, ReopenWindowClosed, SchoolDataRefused)
+FINAL = (LoggedAtInFuture, LoggedAtTooOld, ReopenWindowClosed, SchoolDataRefused)
 
 
 def status(case: CaseRecord, view: sla.SlaView, since: int | None = None) -> CaseStatus:

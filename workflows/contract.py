@@ -28,7 +28,8 @@ PROBLEM_NEWS = "problem_news"
 MERGE_VOTES = "merge_votes"
 
 # `workflow.patched` ids: a run recorded before the change replays as it ran.
-OPENED_BY = "opened-by-checked"  # the opener is checked against DESIGN §12's table
+# The opening checks of 0.2: the opener (DESIGN §12's table) and a back-dated logged_at.
+OPENED_BY = "opened-by-checked"
 
 # Machine events the workflow takes itself (timers, problem news), never a caller.
 CASE_INTERNAL = frozenset({"resume_investigation", "resolve"})

@@ -10,7 +10,6 @@ in a thread while the session loop serves the workflows.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -48,6 +47,9 @@ TYPED = {
     "ProblemUnavailable",
     "ProblemClosed",
     "LoggedAtInFuture",
+    "LoggedAtTooOld",
+    "IdempotencyKeyReused",
+    "CaseTooLarge",
     "SchoolDataNotAllowed",
     "UnknownDataRequest",
     "UnknownAccessRequest",
@@ -237,7 +239,8 @@ async def test_any_update_payload_is_accepted_or_refused_with_a_typed_error(
 async def test_any_intake_opens_a_case_or_is_refused_with_a_typed_error(
     env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    valid = intake(logged_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)).model_dump(mode="json")
+    # Logged now: at most max_backdating (7 days) behind the workflow's clock is taken.
+    valid = intake(logged_at=await env.get_current_time()).model_dump(mode="json")
     opened: list[str] = []
     outcomes: list[str | None] = []
 
