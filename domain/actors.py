@@ -48,6 +48,27 @@ class Actor(BaseModel):
 
 
 SYSTEM = Actor(role=Role.SYSTEM, id="system")
+# How a refusal says what was tried, where "cannot <event> a <lifecycle>" reads badly.
+PHRASES = {
+    "post_update": "post an update on a",
+    "request_information": "request information on a",
+    "provide_information": "provide information on a",
+    "change_priority": "change the priority of a",
+    "offer_resolution": "offer a resolution on a",
+    "accept_resolution": "accept the resolution of a",
+    "give_feedback": "give feedback on a",
+    "request_school_data": "request school data on a",
+    "record_data_transfer": "record a data transfer on a",
+    "request_partner_access": "request partner access on a",
+    "approve_partner_access": "approve partner access on a",
+    "refuse_partner_access": "refuse partner access on a",
+    "schedule_review": "schedule a review of a",
+    "schedule_fix": "schedule a fix for a",
+    "release_fix": "release a fix for a",
+    "vote": "vote on a",
+    "unvote": "withdraw a vote on a",
+    "mark_duplicate": "mark as a duplicate a",
+}
 
 DESK, INTEGRATOR, SCHOOL, PM = Role.DESK, Role.INTEGRATOR, Role.SCHOOL, Role.PRODUCT_MANAGER
 # What the integrator (and the school, on its own cases) answers; the desk may send it on
@@ -140,7 +161,8 @@ def permit(actor: Actor, event: str, on: Subject) -> None:
     """Raise unless `actor` may send `event` on `on`; changes nothing."""
     allowed = PERMISSIONS[on.lifecycle].get(event, frozenset())
     if actor.role not in allowed:
-        raise NotAllowed(f"actor: {_who(actor.role)} cannot {_words(event)} a {_words(on)}")
+        doing = PHRASES.get(event, _words(event) + " a")
+        raise NotAllowed(f"actor: {_who(actor.role)} cannot {doing} {_words(on)}")
     _must_own(actor, on)
 
 
@@ -163,7 +185,13 @@ def permit_opening(
         return
     if on.lifecycle is not Lifecycle.CASE:
         return
-    _must_own(actor, on)
+    # Its own cases only: said plainly (the caller names the owner in the intake).
+    owner = {INTEGRATOR: ("integrator.id", on.integrator_id), SCHOOL: ("school.urn", on.school_urn)}
+    if actor.role in owner and owner[actor.role][1] != actor.id:
+        field_name, value = owner[actor.role]
+        raise NotAllowed(
+            f"{field_name}: {actor.role.value} {actor.id} opens cases for itself only, not {value}"
+        )
     expected = {INTEGRATOR: "integrator", SCHOOL: "school_support_unit"}.get(actor.role)
     if expected is not None and reporter_role != expected:
         raise NotAllowed(

@@ -189,7 +189,9 @@ class ChangeRequestRecord:
             return None
         assert isinstance(req, Decision)
         self.state = transition(ChangeRequestMachine, self.state, event)
-        facts = req.model_dump(exclude={"request_id", "decided_by", "reason"}, exclude_none=True)
+        facts = req.model_dump(
+            exclude={"request_id", "actor", "decided_by", "reason"}, exclude_none=True
+        )
         decision = CrEvent(
             kind=DECIDED[event],
             at=now,

@@ -124,7 +124,7 @@ def test_an_integrator_opens_only_its_own_cases_reported_as_an_integrator() -> N
     permit_opening(actor(Role.INTEGRATOR), CASE, reporter_role="integrator")
     with pytest.raises(NotAllowed, match=r"reporter\.role"):
         permit_opening(actor(Role.INTEGRATOR), CASE, reporter_role="school_support_unit")
-    with pytest.raises(NotYourCase):
+    with pytest.raises(NotAllowed, match=r"integrator\.id: integrator INT-001 opens cases"):
         permit_opening(actor(Role.INTEGRATOR, "INT-001"), CASE, reporter_role="integrator")
 
 

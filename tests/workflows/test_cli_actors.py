@@ -234,7 +234,7 @@ async def test_a_problem_is_the_desks_to_decide(
     assert (said.code, said.kind) == (REFUSED, "NotAllowed")
 
 
-async def test_an_integrator_opening_anothers_case_hears_no_such_case(
+async def test_an_integrator_opening_a_case_for_another_integrator_is_refused_naming_the_id(
     sims: Sims, env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     found = intake(reference=new_reference(), logged_at=await env.get_current_time())
@@ -243,4 +243,5 @@ async def test_an_integrator_opening_anothers_case_hears_no_such_case(
 
     said = await sims("--as", "integrator:INT-999", "open", "--file", str(path))
 
-    assert (said.code, said.kind) == (NO_SUCH_CASE, "NotYourCase")
+    assert (said.code, said.kind) == (REFUSED, "NotAllowed")
+    assert "integrator.id" in str(said.error)

@@ -307,10 +307,10 @@ OPENINGS: list[tuple[str, Actor | None, dict[str, Any], str | None]] = [
     ("the desk, for any integrator (a phone call)", DESK, {}, None),
     ("the integrator, its own case", INTEGRATOR, {}, None),
     ("the school, its own case through its support unit", SCHOOL, {"reporter": SSU}, None),
-    ("an integrator, another's case", OTHER_INTEGRATOR, {}, "NotYourCase"),
+    ("an integrator, another's case", OTHER_INTEGRATOR, {}, "NotAllowed"),
     ("an integrator, as the school's support unit", INTEGRATOR, {"reporter": SSU}, "NotAllowed"),
     ("a school, as an integrator reporter", SCHOOL, {}, "NotAllowed"),
-    ("a school, another school's case", OTHER_SCHOOL, {"reporter": SSU}, "NotYourCase"),
+    ("a school, another school's case", OTHER_SCHOOL, {"reporter": SSU}, "NotAllowed"),
     ("a product manager", PRODUCT_MANAGER, {}, "NotAllowed"),
     ("nobody", None, {}, "InvalidInput"),
 ]
