@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
-from domain.bounds import SUMMARY_MAX
+from domain.bounds import MESSAGE_MAX, SUMMARY_MAX, VERSION_MAX
 from domain.models import WIRE, Priority, Reference
 from domain.problems import (
     FixVehicle,
@@ -42,6 +42,10 @@ class LinkedCaseChanged(BaseModel):
     case_reference: Reference
     priority: Priority
     open: bool = True
+
+
+# The desk's text (at most a message) and the charter's words around it.
+NEWS_MAX = MESSAGE_MAX + 500
 
 
 class NewsKind(StrEnum):
@@ -82,12 +86,13 @@ class ProblemNews(BaseModel):
     """What a problem tells each linked case; `news_id` makes a repeat a no-op."""
 
     model_config = ConfigDict(frozen=True)
-    news_id: str
-    problem_reference: str
+    # Bounded like every input (DESIGN §13): a signal past them is dropped, never applied.
+    news_id: Annotated[str, Field(min_length=1, max_length=200)]
+    problem_reference: Reference
     kind: NewsKind
-    message: str
+    message: Annotated[str, Field(max_length=NEWS_MAX)]
     vehicle: FixVehicle | None = None
-    version: str | None = None
+    version: Annotated[str, Field(max_length=VERSION_MAX)] | None = None
 
 
 class Delivery(BaseModel):
