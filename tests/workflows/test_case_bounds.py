@@ -125,3 +125,41 @@ async def test_oversized_problem_news_is_dropped_and_the_case_goes_on(
     assert "problem_news" not in outbox.kinds(case.reference)
     await send(client, case.reference, "withdraw", Withdraw(request_id=request_id(), reason="x"))
     assert (await handle.result()).state == "withdrawn"
+
+
+async def test_a_request_id_reused_for_another_event_is_refused_and_changes_nothing(
+    env: WorkflowEnvironment, client: Client, task_queue: str
+) -> None:
+    """0.1 took `withdraw` with an acknowledgement's id as a silent no-op (exit 0)."""
+    case = await acknowledged(env, client, task_queue)
+    status = await cases.status(client, case.reference)
+    ack_id = status.timeline[-1].request_id
+    assert ack_id is not None
+    with pytest.raises(ClientError) as reused:
+        await send(client, case.reference, "withdraw", Withdraw(request_id=ack_id, reason="x"))
+    assert reused.value.type == "IdempotencyKeyReused"
+    assert str(reused.value).startswith(f"request_id: {ack_id}")
+    after = await cases.status(client, case.reference)
+    assert (after.state, after.timeline) == ("investigating", status.timeline)
+    # The same acknowledgement again is a retry: taken, and nothing recorded.
+    again = await send(client, case.reference, "acknowledge", Acknowledge(request_id=ack_id))
+    assert again.timeline == []
+    await send(client, case.reference, "withdraw", Withdraw(request_id=request_id(), reason="x"))
+
+
+@pytest.mark.parametrize(("days_back", "expected"), [(6, None), (8, "LoggedAtTooOld")])
+async def test_a_case_logged_more_than_a_week_back_is_refused(
+    env: WorkflowEnvironment, client: Client, task_queue: str, days_back: int, expected: str | None
+) -> None:
+    logged_at = await env.get_current_time() - dt.timedelta(days=days_back)
+    case = intake(logged_at=logged_at)
+    if expected is None:
+        opened = await cases.open_case(client, case, opened_by=DESK, task_queue=task_queue)
+        assert opened.state == "logged"
+        end = Withdraw(request_id=request_id(), reason="x")
+        await send(client, case.reference, "withdraw", end)
+        return
+    with pytest.raises(ClientError) as refused:
+        await cases.open_case(client, case, opened_by=DESK, task_queue=task_queue)
+    assert refused.value.type == expected
+    assert str(refused.value).startswith("logged_at:")
