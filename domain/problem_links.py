@@ -95,6 +95,27 @@ class ProblemNews(BaseModel):
     version: Annotated[str, Field(max_length=VERSION_MAX)] | None = None
 
 
+def news_of(
+    reference: str,
+    kind: NewsKind,
+    text: str,
+    request_id: str,
+    vehicle: FixVehicle | None,
+    version: str | None,
+) -> ProblemNews:
+    """The news a decision owes the linked cases; keyed by the problem's workflow id and
+    the request, so a case takes each once."""
+    released = kind is NewsKind.FIX_RELEASED
+    return ProblemNews(
+        news_id=f"problem-{reference}:{request_id}",
+        problem_reference=reference,
+        kind=kind,
+        message=news_message(kind, reference, text, vehicle, version),
+        vehicle=vehicle if released else None,
+        version=version if released else None,
+    )
+
+
 class Delivery(BaseModel):
     """News waiting to be signalled to one linked case."""
 
@@ -120,5 +141,6 @@ class ProblemInput(BaseModel):
     vehicle: FixVehicle | None = None
     target_version: str | None = None
     released_version: str | None = None
+    request_digests: dict[str, str] = {}
     # Test-only: continue-as-new at this history length (the test server never suggests it).
     history_threshold: int | None = None

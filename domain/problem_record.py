@@ -10,16 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.actors import SYSTEM, Actor, Lifecycle, Subject, admit, permit_opening, required
+from domain.idempotency import check_reuse, fingerprint
 from domain.machines import ProblemMachine, allowed_events, transition
 from domain.models import Priority
+from domain.policy import SupportPolicy
 from domain.problem_links import (
     Delivery,
     LinkCase,
     LinkedCaseChanged,
     NewsKind,
     ProblemInput,
-    ProblemNews,
-    news_message,
+    news_of,
 )
 from domain.problems import (
     CLOSED_STATES,
@@ -39,11 +40,14 @@ from domain.problems import (
     ScheduleReview,
     closed_to_new_links,
     problem_priority,
+    too_many_links,
 )
-from domain.refusals import InvalidTransition, NotReady, ProblemClosed
+from domain.refusals import InvalidTransition, NotReady, ProblemClosed, ProblemTooLarge
 
 Kind = ProblemEventKind
 PROBLEM = Subject(Lifecycle.PROBLEM)
+# A problem runs without a policy of its own: the charter's default bounds it.
+MAX_LINKS = SupportPolicy().max_problem_links
 
 # Cases link themselves; the desk is never offered linking as a decision.
 LINK_CASE: str = ProblemMachine.link_case.id
@@ -67,6 +71,15 @@ NEWS = {
 }
 
 
+# What a continued run takes over (ProblemInput's fields, but the test-only threshold).
+CARRIED = tuple(name for name in ProblemInput.model_fields if name != "history_threshold")
+
+
+def _copied(value: Any) -> Any:
+    """The record appends to its own lists, never to the input's."""
+    return list(value) if isinstance(value, list) else value
+
+
 @dataclass
 class ProblemRecord:
     opening: OpenProblem
@@ -80,6 +93,7 @@ class ProblemRecord:
     target_version: str | None = None
     released_version: str | None = None
     opened_by: Actor | None = None
+    request_digests: dict[str, str] = field(default_factory=dict)  # `domain.idempotency`
     # As opened, until the review classifies the problem (`accept_as_defect`).
     scope: ProblemScope = field(init=False)
     school_urn: str | None = field(init=False)
@@ -89,39 +103,16 @@ class ProblemRecord:
 
     @classmethod
     def from_input(cls, input: ProblemInput) -> ProblemRecord:
-        record = cls(
-            input.opening,
-            input.state,
-            list(input.events),
-            list(input.links),
-            list(input.request_ids),
-            list(input.outbox),
-            input.vehicle,
-            input.target_version,
-            input.released_version,
-            input.opened_by,
-        )
+        given = {k: _copied(getattr(input, k)) for k in CARRIED if k not in ("scope", "school_urn")}
+        record = cls(**given)
         if input.scope:
             record.scope, record.school_urn = input.scope, input.school_urn
         return record
 
     def carried(self, history_threshold: int | None = None) -> ProblemInput:
         """Everything the problem knows, as a continued run takes it over."""
-        return ProblemInput(
-            opening=self.opening,
-            state=self.state,
-            scope=self.scope,
-            school_urn=self.school_urn,
-            events=self.events,
-            links=self.links,
-            request_ids=self.request_ids,
-            outbox=self.outbox,
-            vehicle=self.vehicle,
-            target_version=self.target_version,
-            released_version=self.released_version,
-            opened_by=self.opened_by,
-            history_threshold=history_threshold,
-        )
+        given = {name: getattr(self, name) for name in CARRIED}
+        return ProblemInput(**given, history_threshold=history_threshold)
 
     def open(self, now: dt.datetime) -> None:
         self._note(Kind.OPENED, now, self.opening.summary, actor=self.opened_by)
@@ -131,9 +122,11 @@ class ProblemRecord:
         permit_opening(required(self.opened_by, "opened_by"), PROBLEM)
 
     def admit(self, event: str, req: ProblemRequest) -> None:
-        """Raise unless the request's actor may send `event`; asked by validators only."""
-        if self.is_new(req):
-            admit(req.actor, event, PROBLEM)
+        """Raise unless the actor may send `event` and a repeated id repeats the request;
+        asked by the validators only (a 0.1 history replays)."""
+        admit(req.actor, event, PROBLEM)
+        if not self.is_new(req):
+            check_reuse(self.request_digests, event, req, req.request_id)
 
     # -- the desk's decisions -------------------------------------------------------------
 
@@ -160,6 +153,7 @@ class ProblemRecord:
         self.state = transition(ProblemMachine, self.state, event)
         self._note(DECIDED[event], now, detail, request_id=req.request_id, actor=req.actor)
         self.request_ids.append(req.request_id)
+        self.request_digests[req.request_id] = fingerprint(event, req)
         if event in NEWS:
             self._tell_linked_cases(NEWS[event], told, req.request_id)
         return True
@@ -186,9 +180,11 @@ class ProblemRecord:
     # -- linked cases ---------------------------------------------------------------------
 
     def check_link(self, link: LinkCase) -> None:
+        reference = self.opening.reference
         if self.state in CLOSED_STATES:
-            reference = self.opening.reference
             raise ProblemClosed(closed_to_new_links(reference, self.state, link.case_reference))
+        if self._linked(link.case_reference) is None and len(self.links) >= MAX_LINKS:
+            raise ProblemTooLarge(too_many_links(reference, len(self.links)))
 
     def link(self, link: LinkCase, now: dt.datetime) -> bool:
         """Link a case (again, if it reopened or changed priority); False if nothing changed."""
@@ -201,8 +197,7 @@ class ProblemRecord:
             priority=link.priority,
             linked_at=known.linked_at if known else now,
         )
-        detail = f"{link.case_reference} ({link.priority.name})"
-        self._replace_link(linked, now, Kind.CASE_LINKED, detail)
+        self._replace_link(linked, now)
         return True
 
     def take_change(self, change: LinkedCaseChanged, now: dt.datetime) -> bool:
@@ -211,9 +206,7 @@ class ProblemRecord:
         if known is None or (known.priority, known.open) == (change.priority, change.open):
             return False
         linked = known.model_copy(update={"priority": change.priority, "open": change.open})
-        closed = "" if change.open else ", closed"
-        detail = f"{change.case_reference} ({change.priority.name}{closed})"
-        self._replace_link(linked, now, Kind.CASE_CHANGED, detail)
+        self._replace_link(linked, now)
         return True
 
     @property
@@ -223,19 +216,19 @@ class ProblemRecord:
     def _linked(self, case_reference: str) -> LinkedCase | None:
         return next((c for c in self.links if c.reference == case_reference), None)
 
-    def _replace_link(
-        self, linked: LinkedCase, now: dt.datetime, kind: ProblemEventKind, detail: str
-    ) -> None:
+    def _replace_link(self, linked: LinkedCase, now: dt.datetime) -> None:
         ranked = any(c.open for c in self.links)  # the first case sets the priority
         before = self.priority
         if self._linked(linked.reference) is not None:
             self.links = [linked if c.reference == linked.reference else c for c in self.links]
         else:
             self.links.append(linked)
-        self._note(kind, now, detail)
+        # The links are the record (compact, not text): a generic defect may gather
+        # thousands of incidents. The log keeps what they change: the priority.
         after = self.priority
         if ranked and after != before:
-            self._note(Kind.PRIORITY_CHANGED, now, f"{before.name} -> {after.name}")
+            detail = f"{before.name} -> {after.name} ({linked.reference})"
+            self._note(Kind.PRIORITY_CHANGED, now, detail)
 
     # -- what the problem owes its cases --------------------------------------------------
 
@@ -258,18 +251,8 @@ class ProblemRecord:
         return self.state in CLOSED_STATES and not self.outbox
 
     def _tell_linked_cases(self, kind: NewsKind, text: str, request_id: str) -> None:
-        reference = self.opening.reference
         version = self.released_version or self.target_version
-        released = kind is NewsKind.FIX_RELEASED
-        news = ProblemNews(
-            # The problem's workflow id and the request: a case takes each news once.
-            news_id=f"problem-{reference}:{request_id}",
-            problem_reference=reference,
-            kind=kind,
-            message=news_message(kind, reference, text, self.vehicle, version),
-            vehicle=self.vehicle if released else None,
-            version=version if released else None,
-        )
+        news = news_of(self.opening.reference, kind, text, request_id, self.vehicle, version)
         for link in self.links:
             if link.open:
                 self.outbox.append(Delivery(case_reference=link.reference, news=news))
@@ -283,7 +266,9 @@ class ProblemRecord:
         given = {"actor": SYSTEM, **given}
         self.events.append(ProblemEvent(kind=kind, at=now, detail=detail, **given))
 
-    def status(self) -> ProblemStatus:
+    def status(self, since: int | None = None, link: str | None = None) -> ProblemStatus:
+        """The whole status; or an update's answer: the events since the log held
+        `since`, and with `link` only that linked case."""
         return ProblemStatus(
             reference=self.opening.reference,
             summary=self.opening.summary,
@@ -291,9 +276,11 @@ class ProblemRecord:
             scope=self.scope,
             school_urn=self.school_urn,
             priority=self.priority,
-            linked_cases=list(self.links),
+            linked_cases=[c for c in self.links if link is None or c.reference == link],
+            linked_total=len(self.links),
             vehicle=self.vehicle,
             target_version=self.target_version,
             released_version=self.released_version,
-            timeline=list(self.events),
+            timeline=list(self.events[since or 0 :]),
+            timeline_total=len(self.events),
         )

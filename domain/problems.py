@@ -167,12 +167,22 @@ class ProblemStatus(BaseModel):
     vehicle: FixVehicle | None
     target_version: str | None
     released_version: str | None
+    # The `status` query's are whole; an update's hold what it changed (DESIGN §5, §13).
     timeline: list[ProblemEvent]
+    timeline_total: int | None = None
+    linked_total: int | None = None
 
 
 def problem_priority(links: list[LinkedCase]) -> Priority:
     """The highest priority of the open linked cases; P4 while none is open."""
     return min((link.priority for link in links if link.open), default=Priority.P4)
+
+
+def too_many_links(reference: str, count: int) -> str:
+    return (
+        f"max_problem_links: problem {reference} holds {count} linked cases, the most it "
+        "keeps; link the case to a new problem quoting it"
+    )
 
 
 def closed_to_new_links(reference: str, state: str, case_reference: str) -> str:

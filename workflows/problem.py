@@ -86,7 +86,11 @@ class ProblemWorkflow:
 
     @workflow.update(name=LINK_CASE)
     def link_case(self, link: LinkCase) -> ProblemStatus:
-        return self._changed(self._problem.link(link, workflow.now()))
+        # Its answer names this case only: it is kept in the history of the problem and
+        # of the case's activity, and a generic defect may gather thousands of cases.
+        written = len(self._problem.events)
+        self._changed(self._problem.link(link, workflow.now()))
+        return self._problem.status(since=written, link=link.case_reference)
 
     # Its own validator: a case refused a link is refused for good (not retryable).
     @link_case.validator
@@ -150,7 +154,9 @@ class ProblemWorkflow:
             raise refusal(err) from None
 
     def _apply(self, event: str, req: ProblemRequest) -> ProblemStatus:
-        return self._changed(self._problem.apply(event, req, workflow.now()))
+        written = len(self._problem.events)
+        self._changed(self._problem.apply(event, req, workflow.now()))
+        return self._problem.status(since=written)  # only what the decision recorded
 
     def _changed(self, recorded: bool) -> ProblemStatus:
         # Only a change wakes the loop: a repeat or a no-op leaves it waiting.

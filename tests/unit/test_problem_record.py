@@ -234,7 +234,8 @@ def test_the_problem_takes_the_highest_priority_of_its_open_linked_cases() -> No
 
     assert (raised, record.priority) == (Priority.P1, Priority.P3)
     changes = [e.detail for e in record.events if e.kind is ProblemEventKind.PRIORITY_CHANGED]
-    assert changes == ["P3 -> P1", "P1 -> P3"]  # the first case sets it without a change
+    # The first case sets it without a change; each change names the case that made it.
+    assert changes == ["P3 -> P1 (INC-2)", "P1 -> P3 (INC-2)"]
 
 
 def test_a_linked_case_changing_priority_re_ranks_the_problem_and_a_stranger_is_ignored() -> None:
@@ -245,7 +246,8 @@ def test_a_linked_case_changing_priority_re_ranks_the_problem_and_a_stranger_is_
     assert record.take_change(change("INC-7", Priority.P1), LATER) is False  # never linked
 
     assert record.priority is Priority.P2
-    assert record.events[-2].detail == "INC-1 (P2)"
+    assert record.events[-1].detail == "P3 -> P2 (INC-1)"
+    assert [(c.reference, c.priority) for c in record.links] == [("INC-1", Priority.P2)]
 
 
 def test_a_case_linked_again_unchanged_changes_nothing_and_a_closed_one_reopens() -> None:
@@ -258,7 +260,8 @@ def test_a_case_linked_again_unchanged_changes_nothing_and_a_closed_one_reopens(
 
     [link] = record.links
     assert link.open and link.linked_at == NOW
-    assert kinds(record).count(ProblemEventKind.CASE_LINKED) == 2
+    # The links are the record, compact (DESIGN §13): no line of text per link.
+    assert ProblemEventKind.CASE_LINKED not in kinds(record)
 
 
 def test_a_repeated_request_id_is_a_no_op() -> None:

@@ -20,20 +20,27 @@ async def test_continue_as_new_mid_case_keeps_every_clock_and_the_timeline(
     monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
     await move_clock_to(env, monday)
     case = intake(logged_at=monday)
-    await api.open_case(client, case, opened_by=DESK, task_queue=task_queue, history_threshold=40)
+    opened = await api.open_case(
+        client, case, opened_by=DESK, task_queue=task_queue, history_threshold=40
+    )
     handle = api.handle_for(client, case.reference)
     first_run = (await handle.describe()).run_id
     ack = Acknowledge(request_id=request_id())
-    await send(client, case.reference, "acknowledge", ack)
+    answers = [await send(client, case.reference, "acknowledge", ack)]
     ask = RequestInformation(request_id=request_id(), message="logs please")
-    await send(client, case.reference, "request_information", ask)
+    answers.append(await send(client, case.reference, "request_information", ask))
     await move_clock_to(env, monday + dt.timedelta(days=1))
     answer = ProvideInformation(request_id=request_id(), message="attached")
-    await send(client, case.reference, "provide_information", answer)
+    answers.append(await send(client, case.reference, "provide_information", answer))
     for n in range(4):
         note = PostUpdate(request_id=request_id(), message=f"progress {n}")
-        await send(client, case.reference, "post_update", note)
-    before = await api.case_status(client, case.reference)
+        answers.append(await send(client, case.reference, "post_update", note))
+    # The answers hold what each update recorded: together, the timeline. (A query while
+    # the case continues as new would wait for the new run's first workflow task.)
+    before = answers[-1].model_copy(
+        update={"timeline": [*opened.timeline, *(e for a in answers for e in a.timeline)]}
+    )
+    assert len(before.timeline) == before.timeline_total
 
     async def run_id() -> str:
         return (await handle.describe()).run_id

@@ -44,7 +44,7 @@ async def test_three_incidents_escalated_at_once_share_one_problem(
     assert {s.problem_reference for s in escalations} == {problem}
     assert sorted(c.reference for c in status.linked_cases) == sorted(cases)
     assert [e.kind for e in status.timeline].count("opened") == 1
-    assert [e.kind for e in status.timeline].count("case_linked") == 3
+    assert "case_linked" not in [e.kind for e in status.timeline]  # the links are the record
     assert status.state == "under_investigation" and status.scope == "generic"
     described = await api_problems.handle_for(client, problem).describe()
     assert described.typed_search_attributes.get(search.CASE_TYPE) == "problem"
@@ -80,7 +80,8 @@ async def test_a_p1_incident_linked_later_raises_the_problem_to_p1(
 
     assert before.priority == 3
     assert after.priority == 1
-    assert "P3 -> P1" in [e.detail for e in after.timeline if e.kind == "priority_changed"]
+    changes = [e.detail for e in after.timeline if e.kind == "priority_changed"]
+    assert any(detail.startswith("P3 -> P1 (") for detail in changes)
 
 
 async def test_a_linked_incident_changing_priority_or_withdrawing_re_ranks_its_problem(
@@ -148,15 +149,19 @@ async def test_a_long_lived_problem_continues_as_new_with_its_links_and_timeline
     monday = await quiet_monday(env)
     problem = new_reference("PRB")
     opening = OpenProblem(reference=problem, summary="Behaviour API times out")
-    await api_problems.open_problem(
+    opened = await api_problems.open_problem(
         client, opening, opened_by=DESK, task_queue=task_queue, history_threshold=30
     )
     handle = api_problems.handle_for(client, problem)
     first_run = (await handle.describe()).run_id
     [case] = await escalated(client, task_queue, problem, [intake(logged_at=monday)])
-    await decide(client, problem, "schedule_review")
+    # Each answer holds the events its decision recorded: together, the whole timeline.
+    # (A query while the problem continues as new would wait for the new run's first task.)
+    answers = [await decide(client, problem, "schedule_review")]
     for n in range(3):
-        before = await decide(client, problem, "request_information", message=f"trace {n}")
+        answers.append(await decide(client, problem, "request_information", message=f"trace {n}"))
+    timeline = [*opened.timeline, *(e for answer in answers for e in answer.timeline)]
+    assert len(timeline) == answers[-1].timeline_total
 
     for _ in range(100):
         if (await handle.describe()).run_id != first_run:
@@ -167,5 +172,5 @@ async def test_a_long_lived_problem_continues_as_new_with_its_links_and_timeline
     await until(lambda: outbox.kinds(case).count("problem_news") == 5)
 
     assert (await handle.describe()).run_id != first_run
-    assert after.timeline == before.timeline
-    assert after.linked_cases == before.linked_cases
+    assert after.timeline == timeline
+    assert after.linked_cases == answers[-1].linked_cases
