@@ -47,6 +47,7 @@ MIX: list[tuple[str, dict[str, Any], int]] = [
     ("withdraw", {"reason": "fixed itself"}, 3),
 ]
 MALFORMED_SHARE = 0.1  # raw payloads a careless backend sends
+AS_DESK = DESK.model_dump(mode="json")  # who sends the rest (DESIGN §12)
 
 
 @dataclass
@@ -70,7 +71,7 @@ def one_request(rng: random.Random, n: int) -> tuple[str, Any, str]:
         bad = rng.choice([{"request_id": request_id}, {"request_id": 7}, "junk", [1], {"x": 1}])
         return rng.choice(["post_update", "offer_resolution", "change_priority"]), bad, request_id
     event, fields, _ = rng.choices(MIX, weights=[w for *_, w in MIX])[0]
-    return event, {"request_id": request_id, **fields}, request_id
+    return event, {"request_id": request_id, "actor": AS_DESK, **fields}, request_id
 
 
 async def send_one(client: Client, reference: str, event: str, payload: Any) -> str | None:
