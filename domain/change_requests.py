@@ -150,7 +150,9 @@ class ChangeRequestStatus(BaseModel):
     next_action_due: dt.datetime | None
     decision_due: bool
     delivery_overdue: bool
+    # The `status` query's is the whole log; an update's only what the update recorded.
     timeline: list[CrEvent]
+    timeline_total: int | None = None
 
 
 def last(events: Sequence[CrEvent], kind: CrEventKind) -> CrEvent | None:

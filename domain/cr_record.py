@@ -38,6 +38,8 @@ from domain.change_requests import (
     last,
 )
 from domain.cr_messages import decided, reminder, voting_closed
+from domain.idempotency import check_reuse, fingerprint
+from domain.log_limits import check_room, request_text
 from domain.machines import ChangeRequestMachine, check_transition, transition
 from domain.models import CaseRequest
 from domain.notifications import Notification
@@ -104,6 +106,7 @@ class ChangeRequestRecord:
     # Loaded by the first run, then fixed for the request's life.
     policy: SupportPolicy | None = None
     opened_by: Actor | None = None
+    request_digests: dict[str, str] = field(default_factory=dict)  # `domain.idempotency`
 
     @classmethod
     def from_input(cls, input: ChangeRequestInput) -> ChangeRequestRecord:
@@ -116,6 +119,7 @@ class ChangeRequestRecord:
             input.merge_into,
             input.policy,
             input.opened_by,
+            dict(input.request_digests),
         )
 
     def carried(self, history_threshold: int | None = None) -> ChangeRequestInput:
@@ -129,6 +133,7 @@ class ChangeRequestRecord:
             outbox=self.outbox,
             merge_into=self.merge_into,
             opened_by=self.opened_by,
+            request_digests=self.request_digests,
             history_threshold=history_threshold,
         )
 
@@ -149,10 +154,14 @@ class ChangeRequestRecord:
     def admit(self, event: str, req: CaseRequest) -> None:
         """Raise unless the request's actor may send `event`; asked by validators only.
         A vote is the actor's own: an integrator votes and unvotes with its own id."""
-        if self.is_new(req):
-            actor = admit(req.actor, event, CHANGE_REQUEST)
-            if isinstance(req, Vote):
-                permit_vote(actor, req.integrator_id)
+        actor = admit(req.actor, event, CHANGE_REQUEST)
+        if isinstance(req, Vote):
+            permit_vote(actor, req.integrator_id)
+        if not self.is_new(req):
+            check_reuse(self.request_digests, event, req, req.request_id)
+        elif self.policy is not None:
+            what = f"change request {self.request.reference}"
+            check_room(what, self.events, self.policy, request_text(req))
 
     def is_new(self, req: CaseRequest) -> bool:
         return req.request_id not in self.request_ids
@@ -178,6 +187,7 @@ class ChangeRequestRecord:
         if not self.is_new(req):
             return None
         self.request_ids.append(req.request_id)
+        self.request_digests[req.request_id] = fingerprint(event, req)
         if isinstance(req, Vote):
             voting = req.integrator_id in voters(self.events)
             if (event == "vote") != voting:

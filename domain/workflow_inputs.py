@@ -74,6 +74,7 @@ class ChangeRequestInput(BaseModel):
     request: OpenChangeRequest
     opened_by: Actor | None = None
     policy: SupportPolicy | None = None
+    request_digests: dict[str, str] = {}
     state: str = "published_for_consultation"
     events: list[CrEvent] = []
     request_ids: list[str] = []

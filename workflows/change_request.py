@@ -155,9 +155,10 @@ class ChangeRequestWorkflow:
             raise refusal(err) from None
 
     def _apply(self, event: str, req: CaseRequest) -> ChangeRequestStatus:
+        written = len(self._cr.events)
         self._cr.apply(event, req, workflow.now())
         self._dirty = True
-        return self.status()
+        return cr_view.status(self._cr, self._view(), since=written)
 
     def _view(self) -> ScheduleView:
         # The log only grows, so its length, the state and the instant identify the view:

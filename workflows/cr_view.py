@@ -19,7 +19,11 @@ from workflows import search
 from workflows.case_view import LONDON, london
 
 
-def status(cr: ChangeRequestRecord, view: cr_schedule.ScheduleView) -> ChangeRequestStatus:
+def status(
+    cr: ChangeRequestRecord, view: cr_schedule.ScheduleView, since: int | None = None
+) -> ChangeRequestStatus:
+    """The whole status; or an update's answer, with only the events recorded since the
+    log held `since` (every update result stays in the history, DESIGN §5)."""
     assert cr.policy is not None
     request, events = cr.request, cr.events
     counted = voters(events)
@@ -43,7 +47,8 @@ def status(cr: ChangeRequestRecord, view: cr_schedule.ScheduleView) -> ChangeReq
         next_action_due=view.next_action_due,
         decision_due=view.decision_due,
         delivery_overdue=view.delivery_overdue,
-        timeline=list(events),
+        timeline=list(events[since or 0 :]),
+        timeline_total=len(events),
     )
 
 

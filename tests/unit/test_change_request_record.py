@@ -184,3 +184,26 @@ def test_a_bad_change_request_is_refused_naming_the_field(
 def test_the_old_refusal_names_still_import_from_the_record() -> None:
     assert ChangeRequestRefused is refusals.ChangeRequestRefused
     assert issubclass(VotingClosed, ChangeRequestRefused)
+
+
+def test_past_max_events_a_change_request_refuses_new_votes_but_takes_retries() -> None:
+    from domain.actors import Actor, Role
+    from domain.policy import SupportPolicy
+    from domain.refusals import CaseTooLarge, IdempotencyKeyReused
+
+    record = published()
+    record.policy = SupportPolicy(max_events=3)  # published, and two votes
+    votes = []
+    for n in (1, 2):
+        ballot = vote(f"INT-{n}").model_copy(
+            update={"actor": Actor(role=Role.INTEGRATOR, id=f"INT-{n}")}
+        )
+        record.admit("vote", ballot)
+        record.apply("vote", ballot, NOW)
+        votes.append(ballot)
+    third = vote("INT-3").model_copy(update={"actor": Actor(role=Role.INTEGRATOR, id="INT-3")})
+    with pytest.raises(CaseTooLarge, match="max_events: change request"):
+        record.admit("vote", third)
+    record.admit("vote", votes[0])  # a retry still answers: a no-op
+    with pytest.raises(IdempotencyKeyReused):
+        record.admit("unvote", votes[0].model_copy(update={"integrator_id": "INT-1"}))

@@ -16,8 +16,10 @@ from domain.change_requests import (
     Plan,
     Review,
     Unvote,
+    Vote,
 )
 from sims_support.client import change_requests as cr_api
+from sims_support.client.errors import ClientError
 from tests.conftest import Outbox
 from tests.factories import DESK, new_reference
 from tests.workflows.cr_helpers import (
@@ -248,7 +250,9 @@ async def test_a_repeated_decision_changes_nothing(
     first = await send(client, cr.reference, "consider", same)
     again = await send(client, cr.reference, "consider", same)
 
-    assert again.timeline == first.timeline
+    # Each answer holds what its update recorded: the decision, then nothing.
+    assert [e.kind for e in first.timeline] == ["considered"]
+    assert (again.timeline, again.timeline_total, again.state) == ([], 2, first.state)
     await until(lambda: "cr_decided" in outbox.kinds(cr.reference))
     assert outbox.kinds(cr.reference) == ["cr_decided"]
 
@@ -289,3 +293,22 @@ async def test_an_unknown_request_is_reported_as_such(client: Client) -> None:
         await cr_api.cr_status(client, "CR-NEVER-RAISED")
 
     assert missing.value.type == "NoSuchChangeRequest"
+
+
+async def test_a_request_id_reused_for_another_vote_or_decision_is_refused(
+    env: WorkflowEnvironment, client: Client, task_queue: str
+) -> None:
+    cr = await raise_cr(env, client, task_queue)
+    first = vote("INT-1")
+    await send(client, cr.reference, "vote", first)
+    await send(client, cr.reference, "vote", first)  # a retry: taken, a no-op
+    reused = [
+        ("vote", Vote(request_id=first.request_id, integrator_id="INT-2")),
+        ("unvote", Unvote(request_id=first.request_id, integrator_id="INT-1")),
+    ]
+    for event, request in reused:
+        with pytest.raises(ClientError) as refused:
+            await send(client, cr.reference, event, request)
+        assert refused.value.type == "IdempotencyKeyReused"
+    after = await cr_api.status(client, cr.reference)
+    assert (after.votes, after.voters) == (1, ["INT-1"])
