@@ -20,6 +20,8 @@ from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
 from sims_support.config import Settings
 from sims_support.runtime.connect import StartupError, one_line, run_worker
+from sims_support.runtime.converter import for_worker
+from sims_support.runtime.devserver import DevServerStopped
 from workflows.case import CaseWorkflow
 from workflows.change_request import ChangeRequestWorkflow
 from workflows.contract import TASK_QUEUE
@@ -69,8 +71,9 @@ def create_worker(
     activities: Sequence[object] | None = None,
 ) -> Worker:
     settings = settings or Settings()
+    # Activities keep `client` as it is; the worker refuses unencrypted input when keyed.
     return Worker(
-        client,
+        for_worker(client, accept_plaintext=settings.accept_plaintext),
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         workflow_runner=SANDBOX,
@@ -93,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"sims-worker: configuration: {one_line(err)}")
     except tomllib.TOMLDecodeError as err:
         sys.exit(f"sims-worker: configuration: the policy file is not valid TOML: {err}")
-    except StartupError as err:
+    except (StartupError, DevServerStopped) as err:
         sys.exit(f"sims-worker: {err}")
     except KeyboardInterrupt:
         sys.exit(130)

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     codec_token: SecretStr | None = None
     codec_port: Port = 8234
     codec_origins: str = "http://localhost:8233"
+    # With keys, the worker refuses input that arrives unencrypted; this lets it through
+    # while cases opened before encryption are still open (their histories are plaintext).
+    accept_plaintext: bool = False
+    # Outside `--dev`, a worker without codec_keys refuses to start unless this is set.
+    allow_plaintext: bool = False
     # Who `sims-case` acts as without `--as`: ROLE:ID[:NAME]. Read (and checked) by the
     # commands that send or read, so a bad value never stops a worker or a report.
     actor: str | None = None

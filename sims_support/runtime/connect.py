@@ -19,9 +19,22 @@ from temporalio.client import Client, TLSConfig
 
 from sims_support.config import Settings
 from sims_support.runtime.converter import data_converter
-from sims_support.runtime.devserver import DevServer, StartupError, start_dev_server
+from sims_support.runtime.devserver import (
+    DevServer,
+    DevServerStopped,
+    StartupError,
+    start_dev_server,
+)
 
-__all__ = ["StartupError", "Unreachable", "connect", "one_line", "run_worker", "tls_config"]
+__all__ = [
+    "DevServerStopped",
+    "StartupError",
+    "Unreachable",
+    "connect",
+    "one_line",
+    "run_worker",
+    "tls_config",
+]
 
 
 if TYPE_CHECKING:
@@ -108,6 +121,8 @@ async def run_worker(
     `create_worker` is `worker.create_worker`: this package never imports the workflows."""
     # Read the policy and the calendar first: a bad policy file stops us before anything runs.
     _ = (settings.policy, settings.calendar)
+    if not dev:
+        _check_encryption(settings)
     server: DevServer | None = None
     codec = None
     try:
@@ -127,7 +142,7 @@ async def run_worker(
             say(_banner(settings, server))
             if codec is not None:
                 say(f"  Codec server:  {codec.url} (the UI decrypts payloads through it)")
-            await until_stopped()
+            await until_stopped(server)
             say("Stopping the worker" + (" and the dev server" if server else "") + "...")
     finally:
         if server is not None:
@@ -136,17 +151,46 @@ async def run_worker(
             codec.stop()
 
 
-async def until_stopped() -> None:
-    """Returns on SIGINT (Ctrl-C) or SIGTERM (`docker stop`)."""
+def _check_encryption(settings: Settings) -> None:
+    """Outside `--dev`, no keys means personal data in clear in Temporal's history."""
+    if settings.codec_keys is not None:
+        return
+    if not settings.allow_plaintext:
+        raise StartupError(
+            "SIMS_CODEC_KEYS is not set, so case payloads (personal data) would be written "
+            "to Temporal unencrypted: refusing to start. Set SIMS_CODEC_KEYS (make a key with "
+            "`python -m sims_support.security.codec new-key`), or SIMS_ALLOW_PLAINTEXT=true "
+            "where no data is real"
+        )
+    print(
+        "WARNING: SIMS_CODEC_KEYS is not set: this worker writes payloads to Temporal "
+        "UNENCRYPTED (SIMS_ALLOW_PLAINTEXT=true); never run it so with real personal data",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+async def until_stopped(server: DevServer | None = None) -> None:
+    """Returns on SIGINT (Ctrl-C) or SIGTERM (`docker stop`); raises `DevServerStopped`
+    if `server` ends first, so the worker does not retry beside a dead server."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    signalled = asyncio.ensure_future(stop.wait())
+    ended = asyncio.ensure_future(server.exited()) if server is not None else None
     try:
-        await stop.wait()
+        await asyncio.wait(
+            [signalled, *([ended] if ended else [])], return_when=asyncio.FIRST_COMPLETED
+        )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        signalled.cancel()
+        if ended is not None:
+            ended.cancel()
+    if ended is not None and ended.done() and not ended.cancelled():
+        raise ended.result()
 
 
 def _plain(settings: Settings, address: str) -> Settings:

@@ -7,7 +7,8 @@ Pydantic models in and out (DESIGN §11), with two additions:
   `ApplicationError` of type `InvalidInput` naming the fields. Sent as an update, the
   update is rejected and nothing is written; sent as a workflow's input, the workflow
   fails at once instead of retrying a workflow task that can never succeed;
-- encrypted when keys are configured (`sims_support/security/codec.py`), failure messages included.
+- encrypted when keys are configured (`sims_support/security/codec.py`), failure messages
+  included; a worker with keys refuses input that arrives unencrypted (`for_worker`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
 from temporalio.contrib.pydantic import (
     PydanticJSONPlainPayloadConverter,
     PydanticPayloadConverter,
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 
 INVALID_INPUT = "InvalidInput"
 MAX_PROBLEMS = 5
+# Set by the worker's codec on a payload that reached it without encryption.
+UNENCRYPTED = "sims-unencrypted"
 
 
 def invalid_input(err: ValidationError) -> ApplicationError:
@@ -71,6 +75,9 @@ class StrictPayloadConverter(PydanticPayloadConverter):
     def from_payloads(
         self, payloads: Sequence[Payload], type_hints: list[type] | None = None
     ) -> list[Any]:
+        for index, payload in enumerate(payloads):
+            if UNENCRYPTED in payload.metadata:
+                raise not_encrypted(index)
         try:
             values = super().from_payloads(payloads, type_hints)
         except ValidationError as err:
@@ -87,8 +94,20 @@ class StrictPayloadConverter(PydanticPayloadConverter):
         return values
 
 
-def data_converter(keyring: Keyring | None = None) -> DataConverter:
-    """Pydantic and strict; encrypted, failure messages included, when keys are given."""
+def not_encrypted(index: int) -> ApplicationError:
+    return ApplicationError(
+        f"argument {index + 1} is not encrypted: this worker takes only payloads encrypted "
+        "with its SIMS_CODEC_KEYS; send it from a client configured with the same keys",
+        type=INVALID_INPUT,
+        non_retryable=True,
+    )
+
+
+def data_converter(
+    keyring: Keyring | None = None, *, refuse_plaintext: bool = False
+) -> DataConverter:
+    """Pydantic and strict; encrypted, failure messages included, when keys are given;
+    with `refuse_plaintext` too, what arrives unencrypted is refused (a worker's view)."""
     strict = dataclasses.replace(
         pydantic_data_converter, payload_converter_class=StrictPayloadConverter
     )
@@ -96,13 +115,32 @@ def data_converter(keyring: Keyring | None = None) -> DataConverter:
         return strict
     return dataclasses.replace(
         strict,
-        payload_codec=_encryption(keyring),
+        payload_codec=_encryption(keyring, refuse_plaintext),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
 
-def _encryption(keyring: Keyring) -> PayloadCodec:
+def for_worker(client: Client, *, accept_plaintext: bool = False) -> Client:
+    """The worker's view of `client`'s connection: with keys, a workflow or update input
+    that arrives unencrypted is refused as `InvalidInput` (DESIGN §8), unless
+    `accept_plaintext` (cases opened before encryption, still open, replay plaintext).
+    Clients, the CLI among them, keep reading plaintext that is already in history."""
+    config = client.config()
+    codec = config["data_converter"].payload_codec
+    if accept_plaintext or codec is None:
+        return client
+    from sims_support.security.codec import EncryptionCodec
+
+    if not isinstance(codec, EncryptionCodec) or codec.unencrypted_mark is not None:
+        return client
+    config["data_converter"] = dataclasses.replace(
+        config["data_converter"], payload_codec=_encryption(codec.keyring, refuse_plaintext=True)
+    )
+    return Client(**config)
+
+
+def _encryption(keyring: Keyring, refuse_plaintext: bool) -> PayloadCodec:
     # Only a process with keys pays for the cryptography import.
     from sims_support.security.codec import EncryptionCodec
 
-    return EncryptionCodec(keyring)
+    return EncryptionCodec(keyring, unencrypted_mark=UNENCRYPTED if refuse_plaintext else None)

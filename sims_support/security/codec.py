@@ -88,7 +88,7 @@ def encrypt(keyring: Keyring, payload: Payload) -> Payload:
 
 
 def decrypt(keyring: Keyring, payload: Payload) -> Payload:
-    if payload.metadata.get("encoding") != ENCODING:
+    if not is_encrypted(payload):
         return payload  # written before encryption was turned on: readable as it is
     key_id = payload.metadata.get(KEY_ID, b"").decode()
     nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
@@ -101,15 +101,32 @@ def decrypt(keyring: Keyring, payload: Payload) -> Payload:
     return decoded
 
 
+def is_encrypted(payload: Payload) -> bool:
+    return payload.metadata.get("encoding") == ENCODING
+
+
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keyring: Keyring) -> None:
+    """With `unencrypted_mark`, a payload that arrives unencrypted is passed on with that
+    metadata key set, so the payload converter can refuse it as input (DESIGN §8): a codec
+    that raised instead would fail the whole workflow activation, not the one update."""
+
+    def __init__(self, keyring: Keyring, *, unencrypted_mark: str | None = None) -> None:
         self.keyring = keyring
+        self.unencrypted_mark = unencrypted_mark
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [encrypt(self.keyring, p) for p in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [decrypt(self.keyring, p) for p in payloads]
+        return [self._decode(p) for p in payloads]
+
+    def _decode(self, payload: Payload) -> Payload:
+        if self.unencrypted_mark is None or is_encrypted(payload):
+            return decrypt(self.keyring, payload)
+        marked = Payload()
+        marked.CopyFrom(payload)
+        marked.metadata[self.unencrypted_mark] = b"1"
+        return marked
 
 
 def new_key(key_id: str = "k1") -> str:

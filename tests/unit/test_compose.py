@@ -101,3 +101,15 @@ def test_the_worker_image_installs_the_project_and_runs_the_worker() -> None:
     assert "pip install ." in dockerfile
     assert 'CMD ["python", "worker.py"]' in dockerfile
     assert ".env" in ignored and ".venv/" in ignored  # no secrets or local venv in the image
+
+
+def test_the_worker_will_not_start_without_encryption_keys(services: dict[str, Any]) -> None:
+    """Compose refuses to run the stack without SIMS_CODEC_KEYS (`${VAR:?message}`), and
+    nothing in it lets a worker run unencrypted (DESIGN §8)."""
+    environment: dict[str, str] = services["worker"]["environment"]
+
+    required = re.fullmatch(r"\$\{SIMS_CODEC_KEYS:\?(.+)\}", environment["SIMS_CODEC_KEYS"])
+    assert required, environment["SIMS_CODEC_KEYS"]
+    assert "sims_support.security.codec new-key" in required.group(1)  # says how to make one
+    assert "SIMS_ALLOW_PLAINTEXT" not in environment
+    assert environment["SIMS_ACCEPT_PLAINTEXT"] == "${SIMS_ACCEPT_PLAINTEXT:-false}"
