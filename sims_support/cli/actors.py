@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from domain.actors import Actor, Role, sees_internal, shown_to
 from domain.vocabulary import Visibility
 from sims_support.cli.exits import bad_input
-from sims_support.reports.format import table
+from sims_support.cli.shown import table
 
 if TYPE_CHECKING:
     from sims_support.config import Settings

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import re
-import sys
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -51,6 +48,7 @@ from sims_support.cli.common import (
 )
 from sims_support.cli.examples import EXAMPLES, example
 from sims_support.cli.exits import bad_input
+from sims_support.cli.inputs import read_json, shown_path
 from sims_support.cli.render import render_rows, render_status
 from sims_support.client import cases
 from sims_support.config import Settings
@@ -161,14 +159,10 @@ def read_intake(args: argparse.Namespace, now: dt.datetime, actor: Actor | None 
     if args.example:
         data: Any = example(args.example, now, args.reference, actor)
     else:
-        try:
-            data = json.loads(sys.stdin.read() if args.file == "-" else Path(args.file).read_text())
-        except OSError as err:
-            raise bad_input(f"--file: {err.strerror}: {args.file}") from None
-        except json.JSONDecodeError as err:
-            raise bad_input(f"--file: not valid JSON: {err}") from None
+        data = read_json(args.file, "--file")
         if not isinstance(data, dict):
-            raise bad_input("--file: expected a JSON object (an OpenCase)")
+            where = shown_path(args.file)
+            raise bad_input(f"--file: {where}: expected a JSON object (an OpenCase)")
         if args.reference:
             data["reference"] = args.reference
     try:

@@ -41,12 +41,14 @@ from sims_support.cli.common import (
     validated,
 )
 from sims_support.cli.exits import bad_input
+from sims_support.cli.inputs import add_text_option, flags_given, texts_from_files
 from sims_support.client import change_requests
 from sims_support.client.change_requests import ChangeRequestRow
 from sims_support.config import Settings
 
 Result = ChangeRequestStatus | Sequence[ChangeRequestRow]
 VOTER = {"--integrator": "integrator_id"}
+OPENING_TEXT = {"title": "--title", "description": "--description"}
 WHO_WHY = {"--by": "decided_by", "--reason": "reason"}
 # Action -> the change-request event it sends; tests/unit/test_cli_contract.py checks it
 # against workflows/contract.py.
@@ -89,9 +91,9 @@ def add_arguments(
     actions = cr.add_subparsers(dest="cr_command", required=True, metavar="ACTION")
     opener = actions.add_parser("open", parents=list(parents), help="raise a change request")
     opener.add_argument("reference", metavar="REF")
-    opener.add_argument("--title", required=True)
+    add_text_option(opener, "--title", "title", required=True)
     opener.add_argument("--raised-by", required=True, help="the integrator's id")
-    opener.add_argument("--description", default="")
+    add_text_option(opener, "--description", "description", default="")
     add_commands(actions, COMMANDS, parents)
     status = actions.add_parser("status", parents=list(parents), help="one change request")
     status.add_argument("reference", metavar="REF")
@@ -110,7 +112,9 @@ def read_opening(args: argparse.Namespace, now: dt.datetime) -> OpenChangeReques
         "description": args.description,
         "raised_at": now,
     }
-    return validated(OpenChangeRequest, fields, {"reference": "REF", "raised_by": "--raised-by"})
+    given = texts_from_files(args, OPENING_TEXT)
+    names = {"reference": "REF", "raised_by": "--raised-by", **flags_given(OPENING_TEXT, given)}
+    return validated(OpenChangeRequest, fields | given, names)
 
 
 async def seen_by(answer: Awaitable[ChangeRequestStatus], viewer: Actor) -> ChangeRequestStatus:

@@ -1,7 +1,8 @@
 """What `sims-case cr` prints for people: one change request, or a list, in London time.
 
 A timeline line says who sent it (`actor`) and whom it names (`by`: the integrator who
-voted, the product manager the decision names)."""
+voted, the product manager the decision names). What the request holds is shown escaped
+(`sims_support.cli.shown`), a line of it one line."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from collections.abc import Sequence
 
 from domain.change_requests import ChangeRequestStatus
 from sims_support.cli.actors import marked, timeline_table, who
+from sims_support.cli.shown import escaped, table
 from sims_support.client.change_requests import ChangeRequestRow
-from sims_support.reports.format import NONE, london, table, words
+from sims_support.reports.format import NONE, london, words
 
 
 def render_cr(status: ChangeRequestStatus) -> str:
@@ -44,10 +46,13 @@ def render_cr(status: ChangeRequestStatus) -> str:
         lines.append(f"  duplicates merged here: {', '.join(status.duplicates)}")
     if named:
         lines.append("  " + " · ".join(named))
-    lines += [
+    lines.append(
         f"  last reviewed {london(status.last_reviewed_at)} · "
         f"next reminder {london(status.next_action_due)}"
-        + (" · " + " · ".join(flags) if flags else ""),
+        + (" · " + " · ".join(flags) if flags else "")
+    )
+    lines = [escaped(line) for line in lines]
+    lines += [
         "",
         timeline_table(
             ("timeline (London)", "event", "actor", "by", "detail"),

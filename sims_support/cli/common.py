@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 
 from domain.models import Reference
 from sims_support.cli.exits import bad_input, no_worker
+from sims_support.cli.inputs import add_text_option, flags_given, is_free_text, texts_from_files
 from sims_support.config import Settings
 from sims_support.runtime.connect import connect, one_line
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 WAIT_SECONDS = 30.0
 M = TypeVar("M", bound=BaseModel)
@@ -50,6 +55,11 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise bad_input(f"{message} (see `{self.prog} --help`)")
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # argparse drops a write that fails; `--help | head` should end as any output does.
+        if message:
+            (file or sys.stderr).write(message)
 
     def defer(self, add: Callable[[argparse.ArgumentParser], None]) -> None:
         """Run `add(self)` just before this parser first parses or shows its help."""
@@ -154,10 +164,14 @@ def add_commands(
         sub = subparsers.add_parser(name, parents=list(parents), help=command.help)
         sub.add_argument("reference", metavar="REF")
         for flag, name_of_field in command.options.items():
+            required = command.model.model_fields[name_of_field].is_required()
+            if is_free_text(command.model, name_of_field):
+                add_text_option(sub, flag, name_of_field, required=required)
+                continue
             sub.add_argument(
                 flag,
                 dest=name_of_field,
-                required=command.model.model_fields[name_of_field].is_required(),
+                required=required,
                 choices=command.choices.get(name_of_field),
             )
         for flag, (name_of_field, value) in command.switches.items():
@@ -174,11 +188,15 @@ def validated(model: type[M], fields: dict[str, Any], flags: Mapping[str, str]) 
 
 
 def read_request(args: argparse.Namespace, command: Command[M]) -> M:
-    """The command's request, with a fresh request id unless one was given."""
+    """The command's request, with a fresh request id unless one was given; free text
+    given in a file (`--message-file`) is read from it, and named so if refused."""
     options = [*command.options.values(), *(f for f, _ in command.switches.values())]
     fields = {f: getattr(args, f) for f in options if getattr(args, f, None) is not None}
+    flags = {f: flag for flag, f in command.options.items()}
+    from_files = texts_from_files(args, flags)
+    fields |= from_files
     fields["request_id"] = args.request_id or str(uuid.uuid4())
-    return validated(command.model, fields, {f: flag for flag, f in command.options.items()})
+    return validated(command.model, fields, flags_given(flags, from_files))
 
 
 def read_reference(value: str, noun: str, flag: str = "REF") -> str:

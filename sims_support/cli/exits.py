@@ -8,6 +8,9 @@ BAD_INPUT = 2  # checked before anything is sent
 REFUSED = 3  # the lifecycle's state or a charter rule refused it; nothing changed
 NO_SUCH_CASE = 4  # no case, problem or change request has that reference
 INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+# The reader went away before all was written (`| head`): what a shell reports for a
+# writer SIGPIPE stopped, as for `yes | head -1`; nothing is said on stderr.
+PIPE_CLOSED = 141
 
 
 class Failure(Exception):

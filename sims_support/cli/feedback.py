@@ -16,6 +16,7 @@ from domain.case_views import status_for
 from domain.models import CaseStatus, FeedbackEscalation, GiveFeedback
 from sims_support.cli.actors import viewer_of
 from sims_support.cli.ledger import reading
+from sims_support.cli.shown import escaped
 from sims_support.client import cases
 from sims_support.client.errors import Refused
 from sims_support.config import Settings
@@ -71,7 +72,7 @@ def render_record(record: FeedbackRecord, *, as_json: bool, notified: bool = Tru
         if not notified:
             # Without a webhook the notifier only logs, and this command keeps no log.
             escalated += ", but SIMS_WEBHOOK_URL is not set, so no one was notified"
-    return (
+    return escaped(
         f"{record.reference} is Resolved: feedback recorded in the KPI ledger "
         f"(rating {record.rating}/5{escalated}, by {record.by_role}:{record.by_id})"
     )

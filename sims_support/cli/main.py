@@ -3,14 +3,16 @@ the actor --as ROLE:ID[:NAME] names (else SIMS_ACTOR, else the desk as the login
 
 Exit codes: 0 done, 1 cannot reach Temporal (or no worker answered), 2 bad input,
 3 refused by the case's state, a charter rule or the actor's role, 4 no such case (or
-not the actor's own).
+not the actor's own), 141 the reader of the output went away (`| head`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
+import io
 import json
 import os
 import sys
@@ -37,10 +39,12 @@ from sims_support.cli.exits import (
     INTERRUPTED,
     NO_SUCH_CASE,
     OK,
+    PIPE_CLOSED,
     REFUSED,
     UNREACHABLE,
     Failure,
 )
+from sims_support.cli.shown import escaped, printable
 from sims_support.client.errors import ClientError, NotFound, Refused
 from sims_support.config import Settings
 from sims_support.runtime.connect import StartupError, Unreachable, one_line
@@ -127,17 +131,36 @@ def run(argv: Sequence[str] | None = None) -> int:
     """The whole command: every failure becomes one line on stderr and an exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser(__doc__).parse_args(argv)
+        try:
+            args = build_parser(__doc__).parse_args(argv)
+        except BrokenPipeError:  # `--help | head`: the reader went away
+            return reader_gone()
         try:
             settings = Settings()
         except ValidationError as err:
             raise Failure(BAD_INPUT, "configuration", f"configuration: {one_line(err)}") from None
-        print(asyncio.run(dispatch(args, settings)))
-        return OK
+        output = asyncio.run(dispatch(args, settings))
     except KeyboardInterrupt:
         return INTERRUPTED
     except Exception as err:  # each kind we know becomes a Failure; others are re-raised
         return report_failure(failure_for(err), as_json="--json" in argv)
+    return write(printable(output, as_json=prints_json(args)))
+
+
+def prints_json(args: argparse.Namespace) -> bool:
+    if args.command == REPORT.name:
+        from sims_support.cli.report import form_of
+
+        return form_of(args) == "json"
+    return bool(args.json)
+
+
+def write(output: str) -> int:
+    try:
+        print(output)
+    except BrokenPipeError:
+        return reader_gone()
+    return OK
 
 
 def failure_for(err: Exception) -> Failure:
@@ -166,18 +189,47 @@ def report_failure(failure: Failure, *, as_json: bool) -> int:
     if as_json:
         line = json.dumps({"error": failure.kind, "message": str(failure), "exit": failure.code})
     else:
-        line = "sims-case: " + " ".join(str(failure).split())
-    print(line, file=sys.stderr)
+        line = "sims-case: " + escaped(" ".join(str(failure).split()))
+    with contextlib.suppress(BrokenPipeError):  # `2>&1 | head`: the exit code still says it
+        print(line, file=sys.stderr)
     return failure.code
 
 
+def reader_gone() -> int:
+    """The reader of standard output went away (`| head`): the rest goes nowhere, so no
+    later flush fails, and the command ends quietly."""
+    try:
+        gone = sys.stdout.fileno()
+    except (OSError, ValueError):  # no file beneath it (a test's capture)
+        return PIPE_CLOSED
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, gone)
+    os.close(devnull)
+    return PIPE_CLOSED
+
+
+def flushed(code: int) -> int:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = reader_gone()
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+    return code
+
+
 def main() -> None:
-    code = run()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    # A terminal that cannot show a character gets its escape, not a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        code = run()
+    except SystemExit as done:  # `--help`: argparse has printed it (perhaps to a closed pipe)
+        code = done.code if isinstance(done.code, int) else OK
     # Not sys.exit: a Temporal call still in flight (one we gave up waiting for) makes the
     # SDK's Rust runtime wait for Python during interpreter shutdown, and the process hangs.
-    os._exit(code)
+    os._exit(flushed(code))
 
 
 if __name__ == "__main__":

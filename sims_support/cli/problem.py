@@ -38,11 +38,14 @@ from sims_support.cli.common import (
     read_request,
 )
 from sims_support.cli.exits import bad_input
+from sims_support.cli.inputs import add_text_option, flags_given, texts_from_files
+from sims_support.cli.shown import escaped, table
 from sims_support.client import problems
 from sims_support.config import Settings
-from sims_support.reports.format import NONE, london, table, words
+from sims_support.reports.format import NONE, london, words
 from sims_support.runtime.connect import one_line
 
+OPENING_TEXT = {"summary": "--summary"}
 CHOICES = {"scope": [s.value for s in ProblemScope], "vehicle": [v.value for v in FixVehicle]}
 # Action -> the problem event it sends; tests/unit/test_cli_contract.py checks it against
 # workflows/contract.py.
@@ -100,7 +103,7 @@ def add_arguments(
     actions = problem.add_subparsers(dest="problem_command", required=True, metavar="ACTION")
     opener = actions.add_parser("open", parents=list(parents), help="log a problem")
     opener.add_argument("reference", metavar="REF")
-    opener.add_argument("--summary", required=True)
+    add_text_option(opener, "--summary", "summary", required=True)
     opener.add_argument("--scope", choices=CHOICES["scope"], default=ProblemScope.GENERIC.value)
     opener.add_argument("--school", dest="school_urn", help="DfE URN (site-specific problems)")
     add_commands(actions, COMMANDS, parents)
@@ -112,10 +115,13 @@ def read_opening(args: argparse.Namespace) -> OpenProblem:
     fields = {"reference": args.reference, "summary": args.summary, "scope": args.scope}
     if args.school_urn is not None:
         fields["school_urn"] = args.school_urn
+    given = texts_from_files(args, OPENING_TEXT)
+    fields |= given
+    names = {"reference": "REF", "school_urn": "--school", **flags_given(OPENING_TEXT, given)}
     try:
         return OpenProblem.model_validate(fields)
     except ValidationError as err:
-        message = one_line(err, {"reference": "REF", "school_urn": "--school"})
+        message = one_line(err, names)
         # The scope rule is checked across fields, so its message names the field itself.
         raise bad_input(message.replace("school_urn:", "--school:")) from None
 
@@ -167,9 +173,14 @@ def render_problem(status: ProblemStatus) -> str:
             fix += f", released in {status.released_version}"
     school = f" · school {status.school_urn}" if status.school_urn else ""
     lines = [
-        f"{status.reference}  {status.priority.name} problem  {words(status.state)}",
-        f"  {status.summary}",
-        f"  {words(status.scope.value)}{school} · fix: {fix}",
+        escaped(line)
+        for line in (
+            f"{status.reference}  {status.priority.name} problem  {words(status.state)}",
+            f"  {status.summary}",
+            f"  {words(status.scope.value)}{school} · fix: {fix}",
+        )
+    ]
+    lines += [
         "",
         table(
             ("linked case", "priority", "waiting on the problem", "linked (London)"),

@@ -1,5 +1,7 @@
 """What `sims-case` prints for people: a case's status and a list of cases, in London time;
-each timeline event with who did it, and `[internal]` on the desk's own notes."""
+each timeline event with who did it, and `[internal]` on the desk's own notes. What the
+case holds is shown escaped (`sims_support.cli.shown`): a line of the header or a table
+row is one line, whatever a summary or a message holds."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ from collections.abc import Sequence
 
 from domain.models import CaseStatus
 from sims_support.cli.actors import marked, timeline_table, who
+from sims_support.cli.shown import escaped, table
 from sims_support.client.cases import CaseRow
-from sims_support.reports.format import NONE, london, table, words, working_time
+from sims_support.reports.format import NONE, london, words, working_time
 
 
 def render_status(status: CaseStatus) -> str:
@@ -22,6 +25,7 @@ def render_status(status: CaseStatus) -> str:
     ]
     if status.problem_reference:
         lines.append(f"  linked problem {status.problem_reference}")
+    lines = [escaped(line) for line in lines]
     lines += [
         "",
         table(

@@ -21,6 +21,7 @@ from domain.school_data import (
 )
 from sims_support.cli.actors import actor_of, viewer_of
 from sims_support.cli.common import SCHOOL, Command, add_commands, call_temporal, read_request
+from sims_support.cli.shown import escaped
 from sims_support.client import cases, school
 from sims_support.config import Settings
 
@@ -119,4 +120,4 @@ def render_school(data: SchoolData) -> str:
         until = f" until {a.expires_at:%Y-%m-%d %H:%M} UTC" if a.state == "pending" else ""
         who = f" by {a.decided_by}" if a.decided_by else ""
         lines.append(f"  {a.label}  {a.state.value}{who}{until}")
-    return "\n".join(lines)
+    return "\n".join(escaped(line) for line in lines)

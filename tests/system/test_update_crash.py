@@ -33,7 +33,7 @@ async def test_updates_in_flight_when_the_worker_is_killed_apply_once_or_fail_cl
     # A short workflow task timeout: the task the dead worker held is retried in 2 s, not 10.
     handle = await client.start_workflow(
         CaseWorkflow.run,
-        CaseInput(intake=case),
+        CaseInput(intake=case, opened_by=DESK),
         id=cases.workflow_id(case.reference),
         task_queue=sims.task_queue,
         task_timeout=dt.timedelta(seconds=2),

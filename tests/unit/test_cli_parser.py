@@ -140,15 +140,16 @@ def test_an_intake_is_read_from_standard_input(monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{oops", "--file: not valid JSON"), ("[1, 2]", "--file: expected a JSON object")],
+    [("{oops", "not valid JSON"), ("[1, 2]", "expected a JSON object")],
 )
-def test_an_intake_that_is_not_a_json_object_is_bad_input(
+def test_an_intake_that_is_not_a_json_object_is_bad_input_naming_the_file(
     tmp_path: Path, text: str, message: str
 ) -> None:
     intake_file = tmp_path / "intake.json"
     intake_file.write_text(text)
-    with pytest.raises(Failure, match=message):
+    with pytest.raises(Failure) as refused:
         read_intake(parse("open", "--file", str(intake_file)), NOW)
+    assert str(refused.value).startswith(f"--file: {intake_file}: {message}")
 
 
 def test_a_missing_intake_file_is_bad_input(tmp_path: Path) -> None:
