@@ -143,6 +143,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _webhook_usable(self) -> Settings:
+        # The secret signs deliveries (DESIGN §8): with no webhook it signs nothing, so the
+        # default is refused only once a URL is set. Imported here: httpx comes with it.
+        if self.webhook_url:
+            from activities.notify import check_settings
+
+            check_settings(self.webhook_url, self.webhook_secret.get_secret_value())
+        return self
+
+    @model_validator(mode="after")
     def _ledger_in_data_dir(self) -> Settings:
         if not self.ledger_url:
             self.ledger_url = f"sqlite:///{self.data_dir / 'ledger.db'}"
