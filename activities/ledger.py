@@ -38,7 +38,13 @@ from activities.ledger_version import (
     prepare,
     upgrade,
 )
-from domain.kpi_ledger import CaseRow, FeedbackRecord, LedgerEntry, SlaEventRecord
+from domain.kpi_ledger import (
+    CaseRow,
+    FeedbackRecord,
+    LedgerEntry,
+    NotificationRecord,
+    SlaEventRecord,
+)
 from domain.machines import CASE_CLOSED
 from domain.models import Priority
 
@@ -154,6 +160,19 @@ class Ledger:
         query = sa.select(feedback).where(f.reference == reference).order_by(f.given_at, f.key)
         with self.engine.connect() as conn:
             return [_feedback_from(r) for r in conn.execute(query).mappings()]
+
+    def notifications_on(self, reference: str) -> list[NotificationRecord]:
+        """A case's notifications the webhook took or refused, in the order it answered."""
+        n = notifications.c
+        query = sa.select(notifications).where(n.reference == reference)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(n.delivered_at, n.key)).mappings().all()
+        return [
+            NotificationRecord.model_validate(
+                {**r, "priority": Priority[r["priority"]] if r["priority"] else None}
+            )
+            for r in rows
+        ]
 
     def cases(
         self,

@@ -23,7 +23,8 @@ from sqlalchemy.engine import Dialect
 # refused with a clear message rather than read wrongly (an older one names the upgrade).
 # 2: the KPI report's indexes (DESIGN §16), in place of version 1's single-column ones.
 # 3: the feedback table (DESIGN §12).
-SCHEMA_VERSION = 3
+# 4: the notifications' outcome: delivered, or refused for good by the webhook.
+SCHEMA_VERSION = 4
 
 
 class UtcDateTime(sa.TypeDecorator[dt.datetime]):
@@ -124,7 +125,10 @@ notifications = sa.Table(
     sa.Column("recipient", sa.String(40), nullable=False),
     sa.Column("priority", sa.String(2)),
     sa.Column("at", UtcDateTime, nullable=False),
+    # When the webhook answered for good: took it, or (outcome "refused") refused it.
     sa.Column("delivered_at", UtcDateTime, nullable=False),
+    # The default fills the rows of a ledger upgraded from version 3: all were delivered.
+    sa.Column("outcome", sa.String(10), nullable=False, server_default="delivered"),
 )
 
 # Ratings of the service; no comment (the ledger holds no personal data), the rater by id.

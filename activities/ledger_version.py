@@ -12,6 +12,7 @@ from activities.ledger_schema import (
     case_outcomes,
     feedback,
     metadata,
+    notifications,
     schema_version,
     sla_events,
 )
@@ -99,7 +100,26 @@ def _to_version_3(conn: sa.Connection) -> None:
     feedback.create(conn, checkfirst=True)  # with its index
 
 
+def _to_version_4(conn: sa.Connection) -> None:
+    column = notifications.c.outcome
+    found = {c["name"] for c in sa.inspect(conn).get_columns(notifications.name)}
+    if column.name in found:
+        return
+    # The same DDL on SQLite and PostgreSQL; the default fills the rows already there.
+    kind = column.type.compile(conn.dialect)
+    conn.execute(
+        sa.text(
+            f"ALTER TABLE {notifications.name} ADD COLUMN {column.name} {kind} "
+            "NOT NULL DEFAULT 'delivered'"
+        )
+    )
+
+
 # Each step takes a database from the version before it to its own; what it adds, for
 # the message that names the upgrade.
-UPGRADES = {2: _to_version_2, 3: _to_version_3}
-ADDS = {2: "the indexes the KPI report's queries need", 3: "the feedback table"}
+UPGRADES = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4}
+ADDS = {
+    2: "the indexes the KPI report's queries need",
+    3: "the feedback table",
+    4: "the notifications' outcome column, delivered or refused",
+}

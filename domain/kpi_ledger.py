@@ -90,7 +90,16 @@ class SlaEventRecord(BaseModel):
     taken_at: dt.datetime
 
 
+class NotificationOutcome(StrEnum):
+    DELIVERED = "delivered"
+    # Refused for good by the webhook (a 4xx that is no fault of ours): never retried.
+    REFUSED = "refused"
+
+
 class NotificationRecord(BaseModel):
+    """A notification the webhook answered for good; `delivered_at` is when it did, so
+    for a refused one, when it refused it."""
+
     model_config = _FROZEN
     key: str
     reference: str
@@ -99,9 +108,15 @@ class NotificationRecord(BaseModel):
     priority: Priority | None
     at: dt.datetime
     delivered_at: dt.datetime
+    outcome: NotificationOutcome = NotificationOutcome.DELIVERED
 
     @classmethod
-    def of(cls, notification: Notification, delivered_at: dt.datetime) -> NotificationRecord:
+    def of(
+        cls,
+        notification: Notification,
+        delivered_at: dt.datetime,
+        outcome: NotificationOutcome = NotificationOutcome.DELIVERED,
+    ) -> NotificationRecord:
         return cls(
             key=notification.key,
             reference=notification.reference,
@@ -110,6 +125,7 @@ class NotificationRecord(BaseModel):
             priority=notification.priority,
             at=notification.at,
             delivered_at=delivered_at,
+            outcome=outcome,
         )
 
 

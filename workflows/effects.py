@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import Notifier
+    from domain.kpi_ledger import NotificationOutcome
     from domain.notifications import Notification
 
 NOTIFY_TIMEOUT = dt.timedelta(seconds=30)
@@ -26,11 +27,12 @@ NOTIFY_TIMEOUT = dt.timedelta(seconds=30)
 async def deliver(
     outbox: list[Notification],
     refused: Callable[[str], None],
-    delivered: Callable[[Notification], None] = lambda _: None,
+    delivered: Callable[[Notification, NotificationOutcome], None] = lambda *_: None,
 ) -> None:
-    """Send each notification in order, removing it once the webhook took it (`delivered`
-    hears of it) or refused it for good (which `refused` records: retries are otherwise
-    unlimited)."""
+    """Send each notification in order, removing it once the webhook took it or refused
+    it for good (which `refused` records: retries are otherwise unlimited, a webhook that
+    is down or misconfigured holds the outbox until it is put right). `delivered` hears
+    of either, with its outcome, for the KPI ledger."""
     while outbox:
         message = outbox[0]
         try:
@@ -40,9 +42,11 @@ async def deliver(
                 start_to_close_timeout=NOTIFY_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
             )
-            delivered(message)
         except ActivityError as err:
             refused(f"{message.key}: {err.cause}")
+            delivered(message, NotificationOutcome.REFUSED)
+        else:
+            delivered(message, NotificationOutcome.DELIVERED)
         outbox.pop(0)
 
 

@@ -1,11 +1,11 @@
 """Keeps a case's rows in the KPI ledger in step with its event log.
 
 Called from the case's timer loop once the outbox is delivered and the search attributes
-published: when a figure in the case's row changed, or SLA events or delivered
-notifications wait to be written, one local activity writes them all. Retries are unlimited: a
-ledger that is down holds the loop until it is back, and nothing is lost. What was
-written is remembered in memory only; a replay rebuilds it, and a continued run writes
-its row again, which the ledger takes as a no-op.
+published: when a figure in the case's row changed, or SLA events or notifications the
+webhook answered (delivered or refused) wait to be written, one local activity writes
+them all. Retries are unlimited: a ledger that is down holds the loop until it is back,
+and nothing is lost. What was written is remembered in memory only; a replay rebuilds
+it, and a continued run writes its row again, which the ledger takes as a no-op.
 
 Workflow code (it calls `temporalio.workflow`): deterministic, checked like the workflows.
 """
@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.kpi_ledger import (
         CaseRow,
         LedgerEntry,
+        NotificationOutcome,
         NotificationRecord,
         case_row,
         sla_events,
@@ -32,6 +33,9 @@ with workflow.unsafe.imports_passed_through():
 LEDGER_TIMEOUT = dt.timedelta(seconds=30)
 LEDGER_RETRIES = RetryPolicy(maximum_interval=dt.timedelta(minutes=5))
 LOCAL_RETRY_THRESHOLD = dt.timedelta(seconds=5)
+# `workflow.patched` id: a run recorded before refusals reached the ledger wrote none, so
+# replays it without the write a refusal now brings.
+REFUSALS_IN_LEDGER = "ledger-records-refused-notifications"
 
 
 class LedgerSync:
@@ -41,8 +45,15 @@ class LedgerSync:
         self._written_feedback: set[str] = set()
         self._delivered: list[NotificationRecord] = []
 
-    def delivered(self, notification: Notification) -> None:
-        self._delivered.append(NotificationRecord.of(notification, workflow.now()))
+    def delivered(
+        self,
+        notification: Notification,
+        outcome: NotificationOutcome = NotificationOutcome.DELIVERED,
+    ) -> None:
+        """A notification the webhook answered for good: took, or refused."""
+        if outcome is NotificationOutcome.REFUSED and not workflow.patched(REFUSALS_IN_LEDGER):
+            return
+        self._delivered.append(NotificationRecord.of(notification, workflow.now(), outcome))
 
     async def sync(self, case: CaseRecord) -> bool:
         """Writes what changed since the last write; False when nothing had.

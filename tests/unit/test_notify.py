@@ -1,4 +1,5 @@
-"""The Notifier against a real webhook receiver on loopback."""
+"""The Notifier against a real webhook receiver on loopback: Standard Webhooks signing,
+and what each answer of the receiver means."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -13,10 +15,14 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.notify import Notifier
+from activities.notify import Notifier, sign, signing_key
 from domain.models import Priority
 from domain.notifications import Notification, NotificationKind, notification
-from tests.webhook import HANG_UP, SECRET, Receiver, verifies
+from tests.webhook import HANG_UP, SECRET, TOLERANCE, UNVERIFIED, Receiver, Signed, verifies
+
+# Standard Webhooks' own test vector (its specification's reference libraries).
+SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
 @pytest.fixture
@@ -49,26 +55,94 @@ async def test_the_platform_receives_the_notification_as_json(receiver: Receiver
     assert Notification.model_validate_json(attempt.body) == n
 
 
-async def test_the_signature_verifies_with_the_shared_secret_only(receiver: Receiver) -> None:
-    await notify(Notifier(receiver.url, SECRET), call_task())
+def test_the_signature_is_standard_webhooks_v1_of_id_timestamp_and_body() -> None:
+    key = signing_key(SPEC_SECRET)
 
-    [attempt] = receiver.attempts
-    assert verifies(SECRET, attempt.body, attempt.signature)
-    assert not verifies(b"someone-elses-secret", attempt.body, attempt.signature)
-    assert not verifies(SECRET, attempt.body + b" ", attempt.signature)
+    signature = sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}')
+
+    assert signature == SPEC_SIGNATURE
 
 
-async def test_the_idempotency_key_is_the_notifications_key(receiver: Receiver) -> None:
+async def test_the_delivery_carries_the_key_as_webhook_id_and_the_time_it_was_sent(
+    receiver: Receiver,
+) -> None:
     n = call_task()
+    before = int(time.time())
 
     await notify(Notifier(receiver.url, SECRET), n)
 
     [attempt] = receiver.attempts
-    assert attempt.key == n.key
+    assert attempt.signature.id == n.key == attempt.signature.idempotency_key
+    assert before <= int(attempt.signature.timestamp) <= time.time()
+    assert attempt.signature.signature.startswith("v1,")
     assert receiver.deliveries == [n.key]
 
 
-@pytest.mark.parametrize("status", [500, 503, 429])
+async def test_the_signature_verifies_with_the_shared_secret_only(receiver: Receiver) -> None:
+    await notify(Notifier(receiver.url, SECRET), call_task())
+
+    [attempt] = receiver.attempts
+    signed = attempt.signature
+    assert verifies(SECRET, attempt.body, signed)
+    assert not verifies(b"someone-elses-secret-0123456789abc", attempt.body, signed)
+    assert not verifies(SECRET, attempt.body + b" ", signed)
+    assert not verifies(
+        SECRET, attempt.body, Signed("another-id", signed.timestamp, signed.signature)
+    )
+    later = str(int(signed.timestamp) + 1)
+    assert not verifies(SECRET, attempt.body, Signed(signed.id, later, signed.signature))
+
+
+async def test_a_whsec_secret_signs_with_the_key_it_encodes() -> None:
+    with Receiver(secret=SPEC_SECRET.encode()) as receiver:
+        await notify(Notifier(receiver.url, SPEC_SECRET.encode()), call_task())
+
+    [attempt] = receiver.attempts
+    assert attempt.answer == 200
+    # The key is the decoded bytes, not the text: signing with the text does not verify.
+    assert not verifies(b"x" + SPEC_SECRET.encode(), attempt.body, attempt.signature)
+
+
+async def test_a_delivery_replayed_after_five_minutes_is_refused_by_the_receiver(
+    receiver: Receiver,
+) -> None:
+    n = call_task()
+    await notify(Notifier(receiver.url, SECRET), n)
+    [captured] = receiver.seen()
+
+    async with httpx.AsyncClient() as client:
+        receiver.clock_ahead = TOLERANCE - 5  # still fresh: taken again, acted on once
+        soon = await client.post(
+            receiver.url, content=captured.body, headers=captured.signature.headers()
+        )
+        receiver.clock_ahead = TOLERANCE + 1
+        late = await client.post(
+            receiver.url, content=captured.body, headers=captured.signature.headers()
+        )
+
+    assert (soon.status_code, late.status_code) == (200, UNVERIFIED)
+    assert receiver.deliveries == [n.key]
+
+
+async def test_a_retry_ten_minutes_on_is_signed_afresh_and_is_no_replay(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver.will_answer(503)
+    notifier = Notifier(receiver.url, SECRET)
+    with pytest.raises(ApplicationError):
+        await notify(notifier, call_task())
+
+    later = time.time() + 600
+    monkeypatch.setattr(time, "time", lambda: later)  # for the receiver's clock too
+    await notify(notifier, call_task())
+
+    first, retry = receiver.seen()
+    assert (first.answer, retry.answer) == (503, 200)
+    assert int(retry.signature.timestamp) - int(first.signature.timestamp) >= 599
+    assert first.key == retry.key and first.body == retry.body
+
+
+@pytest.mark.parametrize("status", [500, 503, 408, 429])
 async def test_a_receiver_having_a_bad_moment_is_tried_again(
     receiver: Receiver, status: int
 ) -> None:
@@ -82,7 +156,7 @@ async def test_a_receiver_having_a_bad_moment_is_tried_again(
     assert receiver.deliveries == []
 
 
-@pytest.mark.parametrize("status", [400, 401, 404])
+@pytest.mark.parametrize("status", [400, 422, 409])
 async def test_a_receiver_that_refuses_the_notification_is_not_tried_again(
     receiver: Receiver, status: int
 ) -> None:
@@ -93,6 +167,50 @@ async def test_a_receiver_that_refuses_the_notification_is_not_tried_again(
 
     assert refused.value.type == "WebhookRefused"
     assert refused.value.non_retryable is True
+
+
+@pytest.mark.parametrize(
+    ("status", "setting"),
+    [
+        (301, "SIMS_WEBHOOK_URL"),
+        (302, "SIMS_WEBHOOK_URL"),
+        (307, "SIMS_WEBHOOK_URL"),
+        (308, "SIMS_WEBHOOK_URL"),
+        (404, "SIMS_WEBHOOK_URL"),
+        (401, "SIMS_WEBHOOK_SECRET"),
+        (403, "SIMS_WEBHOOK_SECRET"),
+    ],
+)
+async def test_an_answer_that_says_our_settings_are_wrong_is_retried_and_logged_as_such(
+    receiver: Receiver, status: int, setting: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.will_answer(status)
+    n = call_task()
+
+    with caplog.at_level(logging.INFO), pytest.raises(ApplicationError) as misconfigured:
+        await notify(Notifier(receiver.url, SECRET), n)
+
+    assert misconfigured.value.type == "WebhookMisconfigured"
+    assert misconfigured.value.non_retryable is False
+    assert len(receiver.seen()) == 1  # a redirect is not followed
+    [line] = [r for r in caplog.records if r.name == "activities.notify"]
+    assert line.levelno == logging.ERROR
+    said = line.getMessage()
+    assert f"answered {status}" in said and setting in said and n.key in said
+    assert "Priya" not in said and "0123" not in said
+
+
+async def test_a_receiver_with_another_secret_is_a_secret_to_put_right(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    receiver = Receiver(secret=b"the-platforms-idea-of-the-secret-0123")
+    refused = pytest.raises(ApplicationError)
+    with receiver, caplog.at_level(logging.ERROR), refused as misconfigured:
+        await notify(Notifier(receiver.url, SECRET), call_task())
+
+    assert [a.answer for a in receiver.attempts] == [UNVERIFIED]
+    assert misconfigured.value.type == "WebhookMisconfigured"
+    assert "SIMS_WEBHOOK_SECRET" in caplog.text
 
 
 async def test_a_receiver_that_is_down_is_tried_again() -> None:
@@ -118,7 +236,7 @@ async def test_a_receiver_that_hangs_up_before_answering_is_tried_again(
     assert receiver.deliveries == [call_task().key]
 
 
-async def test_without_a_webhook_the_notification_goes_to_the_log(
+async def test_without_a_webhook_the_log_names_the_notification_by_kind_and_key_only(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     n = call_task()
@@ -127,5 +245,6 @@ async def test_without_a_webhook_the_notification_goes_to_the_log(
         await notify(Notifier(None, SECRET), n)
 
     [record] = [r for r in caplog.records if r.name == "activities.notify"]
-    assert n.key in record.getMessage()
-    assert n.message in record.getMessage()
+    assert n.key in record.getMessage() and n.kind.value in record.getMessage()
+    assert n.message not in record.getMessage()
+    assert "Priya" not in record.getMessage()

@@ -1,9 +1,12 @@
-"""A P1 call task reaches the platform's webhook through retries, and only once."""
+"""A P1 call task reaches the platform's webhook through retries, and only once; a
+webhook that is misconfigured holds it until put right, one that refuses it for good
+leaves it in the timeline and the KPI ledger; and no log line names the caller."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -15,13 +18,15 @@ from temporalio.testing import WorkflowEnvironment
 from activities.ledger import Ledger, LedgerActivities
 from activities.notify import Notifier
 from activities.setup import SetupActivities
-from domain.models import OpenCase, Priority
+from domain.kpi_ledger import NotificationOutcome, NotificationRecord
+from domain.models import AcceptResolution, Acknowledge, OfferResolution, OpenCase, Priority
 from domain.notifications import Notification, NotificationKind, Recipient
 from domain.policy import SupportPolicy
-from sims_support.client.cases import handle_for, open_case
+from sims_support.client.cases import case_status, handle_for, open_case
 from tests.conftest import CALENDAR
 from tests.factories import DESK, p1_incident
 from tests.webhook import HANG_UP, SECRET, Attempt, Receiver, verifies
+from tests.workflows.helpers import request_id, send, until
 from worker import create_worker
 
 FAILURES = 3
@@ -44,8 +49,8 @@ class Desk:
         self.task_queue = task_queue
         self.references: list[str] = []
 
-    async def log_p1_incident(self) -> OpenCase:
-        intake = p1_incident(logged_at=await self.env.get_current_time())
+    async def log_p1_incident(self, **intake_fields: object) -> OpenCase:
+        intake = p1_incident(logged_at=await self.env.get_current_time(), **intake_fields)
         self.references.append(intake.reference)
         await open_case(self.env.client, intake, opened_by=DESK, task_queue=self.task_queue)
         return intake
@@ -134,3 +139,80 @@ async def test_a_call_task_the_platform_took_without_answering_is_not_delivered_
     assert attempts[0].body == attempts[1].body
     assert all(verifies(SECRET, a.body, a.signature) for a in attempts)
     assert receiver.deliveries.count(key) == 1
+
+
+def call_task_rows(ledger: Ledger, reference: str) -> list[NotificationRecord]:
+    return [n for n in ledger.notifications_on(reference) if n.kind == "call_task"]
+
+
+@pytest.mark.parametrize("misconfigured", [307, 401, 404])
+async def test_a_misconfigured_webhook_holds_the_call_task_until_put_right(
+    env: WorkflowEnvironment, desk: Desk, receiver: Receiver, ledger: Ledger, misconfigured: int
+) -> None:
+    receiver.will_answer(*[misconfigured] * FAILURES)
+
+    intake = await desk.log_p1_incident()
+    attempts = await call_task_attempts(env, receiver, intake.reference)
+    await until(lambda: bool(call_task_rows(ledger, intake.reference)))
+
+    assert [a.answer for a in attempts] == [misconfigured] * FAILURES + [200]
+    [row] = call_task_rows(ledger, intake.reference)
+    assert (row.key, row.outcome) == (same_key(attempts), NotificationOutcome.DELIVERED)
+    status = await case_status(env.client, intake.reference)
+    assert "notification_refused" not in [e.kind.value for e in status.timeline]
+
+
+async def test_a_call_task_refused_for_good_is_in_the_timeline_and_the_ledger(
+    env: WorkflowEnvironment, desk: Desk, receiver: Receiver, ledger: Ledger
+) -> None:
+    receiver.will_answer(400)
+
+    intake = await desk.log_p1_incident()
+    await until(lambda: bool(call_task_rows(ledger, intake.reference)))
+
+    [attempt] = [a for a in receiver.seen() if is_call_task(a, intake.reference)]
+    [row] = call_task_rows(ledger, intake.reference)
+    assert (attempt.answer, row.key, row.outcome) == (400, attempt.key, "refused")
+    assert row.priority is Priority.P1
+    status = await case_status(env.client, intake.reference)
+    refusals = [e.detail for e in status.timeline if e.kind.value == "notification_refused"]
+    assert len(refusals) == 1 and refusals[0].startswith(attempt.key)
+    assert receiver.deliveries.count(attempt.key) == 0
+
+
+# Personal data a P1 caller gives, each distinctive enough to find in any log line.
+REPORTER = {
+    "name": "Ottoline Verity-Marsh",
+    "email": "o.verity@hilltop.example",
+    "phone": "+44 20 7946 0991",
+}
+SUMMARY = "Marks write-back drops Year 9 attendance overnight"
+DESCRIPTION = "Since Tuesday the marks of pupil Kit Harrow vanish after each sync"
+
+
+async def test_no_log_line_through_a_p1_cases_life_holds_the_callers_personal_data(
+    env: WorkflowEnvironment, desk: Desk, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # stricter than the worker's own WARNING / INFO
+    # A receiver having a bad moment, then misconfigured, then refusing the offer for good.
+    receiver.will_answer(500, 401, 307)
+
+    intake = await desk.log_p1_incident(reporter=REPORTER, summary=SUMMARY, description=DESCRIPTION)
+    reference = intake.reference
+    await call_task_attempts(env, receiver, reference)
+    await send(env.client, reference, "acknowledge", Acknowledge(request_id=request_id()))
+    receiver.will_answer(400)
+    offer = OfferResolution(request_id=request_id(), kind="workaround", summary="re-sync")
+    await send(env.client, reference, "offer_resolution", offer)
+    await send(
+        env.client, reference, "accept_resolution", AcceptResolution(request_id=request_id())
+    )
+    outcome = await handle_for(env.client, reference).result()
+
+    assert outcome.state == "resolved"
+    answers = {a.answer for a in receiver.seen() if a.key.startswith(f"case-{reference}:")}
+    assert {500, 401, 307, 400, 200} <= answers
+    logged = caplog.text + "\n".join(str(r.__dict__) for r in caplog.records)
+    assert reference in logged  # the log did hear of the case, by its key
+    for personal in [*REPORTER.values(), SUMMARY, DESCRIPTION]:
+        assert personal not in logged, f"a log line holds {personal!r}"

@@ -18,7 +18,7 @@ from sims_support.client import cases as api
 from sims_support.config import Settings
 from tests.conftest import move_clock_to, quiet_weekday_at
 from tests.factories import DESK, p1_incident
-from tests.webhook import SECRET, Receiver
+from tests.webhook import SECRET, Receiver, Signed
 from tests.workflows.helpers import MONDAY, request_id
 from worker import activities_for, create_worker
 
@@ -37,10 +37,10 @@ class Outage(Receiver):
 
     down = True
 
-    def _receive(self, key: str, body: bytes, signature: str) -> int:
+    def _receive(self, body: bytes, signed: Signed) -> int:
         if self.down:
             self.will_answer(503)
-        return super()._receive(key, body, signature)
+        return super()._receive(body, signed)
 
 
 @pytest.fixture
