@@ -86,6 +86,9 @@ Urn = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="DfE URN: 6 digits
 NonBlank = Annotated[str, Field(min_length=1)]
 
 LONDON = ZoneInfo("Europe/London")
+# An optional field left out of the JSON when it holds nothing: an event or a clock is
+# kept in histories by the thousand, and reads back the same (the default is None).
+UNSET_IF_NONE = Field(exclude_if=lambda value: value is None)
 WIRE = ConfigDict(frozen=True, extra="forbid")
 # Built on first use: the e-mail address's validator is costly to set up, and a process
 # that never reads an intake (`sims-case status`, say) should not pay for it.
@@ -270,11 +273,11 @@ class CaseEvent(Kept):
 
     kind: EventKind
     at: dt.datetime
-    request_id: str | None = None
-    priority: Priority | None = None
+    request_id: Annotated[str | None, UNSET_IF_NONE] = None
+    priority: Annotated[Priority | None, UNSET_IF_NONE] = None
     detail: str = ""
     # Who did it (None only in histories recorded before actors), and who may see it.
-    actor: Actor | None = None
+    actor: Annotated[Actor | None, UNSET_IF_NONE] = None
     visibility: Visibility = Visibility.PUBLIC
 
 
@@ -283,9 +286,9 @@ class Clock(BaseModel):
     name: str
     deadline: dt.datetime | None
     status: ClockStatus
-    warning_at: dt.datetime | None = None
-    escalation_at: dt.datetime | None = None
-    working_time_left: dt.timedelta | None = None
+    warning_at: Annotated[dt.datetime | None, UNSET_IF_NONE] = None
+    escalation_at: Annotated[dt.datetime | None, UNSET_IF_NONE] = None
+    working_time_left: Annotated[dt.timedelta | None, UNSET_IF_NONE] = None
 
 
 class CaseStatus(BaseModel):

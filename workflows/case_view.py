@@ -18,7 +18,7 @@ from domain import sla
 from domain.actors import Actor
 from domain.case_messages import LONDON, london
 from domain.case_record import CaseRecord
-from domain.models import CaseOutcome, CaseStatus, EventKind, ResolutionKind
+from domain.models import CaseEvent, CaseOutcome, CaseStatus, EventKind, ResolutionKind
 from domain.refusals import (
     LoggedAtInFuture,
     LoggedAtTooOld,
@@ -41,6 +41,7 @@ __all__ = [
     "status",
 ]
 # Refusals that no retry of the same request can turn into a yes.
+PREVIEW = 80  # the characters of an event's text an update's answer shows
 FINAL = (LoggedAtInFuture, LoggedAtTooOld, ReopenWindowClosed, SchoolDataRefused)
 
 
@@ -67,9 +68,18 @@ def status(case: CaseRecord, view: sla.SlaView, since: int | None = None) -> Cas
         sla_breached=view.sla_breached,
         resolution_working_time=view.resolution_working_time,
         paused_working_time=view.paused_working_time,
-        timeline=list(case.events[since or 0 :]),
+        timeline=list(case.events) if since is None else [preview(e) for e in case.events[since:]],
         timeline_total=len(case.events),
     )
+
+
+def preview(event: CaseEvent) -> CaseEvent:
+    """An event as an update answers with it: its text cut to a preview. The caller sent
+    the text; echoed whole, each update would keep it twice in the history. The `status`
+    query has every event whole."""
+    if len(event.detail) <= PREVIEW:
+        return event
+    return event.model_copy(update={"detail": event.detail[: PREVIEW - 1] + "\u2026"})
 
 
 def outcome(case: CaseRecord, view: sla.SlaView) -> CaseOutcome:

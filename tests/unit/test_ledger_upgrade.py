@@ -82,7 +82,7 @@ def test_a_version_1_ledger_is_refused_with_the_step_that_upgrades_it(ledger_url
 
     assert isinstance(refused.value, LedgerSchemaMismatch)  # the worker retries it as before
     assert refused.value.found == 1
-    assert "schema version 1, older than this release's 3" in str(refused.value)
+    assert "schema version 1, older than this release's 4" in str(refused.value)
     assert "the indexes the KPI report's queries need; the feedback table" in str(refused.value)
     assert "sims-case report --upgrade-ledger" in str(refused.value)
 
@@ -97,7 +97,7 @@ def test_a_version_2_ledger_is_refused_untouched_naming_the_feedback_table(
         Ledger(ledger_url).record(LedgerEntry(case=case("INC-NEW", Priority.P1)))
 
     assert refused.value.found == 2
-    assert "older than this release's 3 (which adds the feedback table;" in str(refused.value)
+    assert "older than this release's 4 (which adds the feedback table;" in str(refused.value)
     assert not has_feedback_table(ledger_url)
 
 
@@ -112,7 +112,7 @@ def test_the_upgrade_from_version_2_adds_the_feedback_table_and_keeps_every_row(
     done = Ledger(ledger_url).upgrade()
     write(ledger_url, entries)  # the feedback, written as the workflows write it
 
-    assert done == [3]
+    assert done == [3, 4]
     assert indexes(ledger_url) == INDEXES
     assert rows(ledger_url) == [*kept, sum(len(e.feedback) for e in entries)]
     assert kept[0] == len(entries) and kept[1] > 0
@@ -125,7 +125,7 @@ def test_the_upgrade_builds_the_indexes_in_place_and_keeps_every_row(ledger_url:
     done = Ledger(ledger_url).upgrade()
     again = Ledger(ledger_url).upgrade()
 
-    assert (done, again) == ([2, 3], [])
+    assert (done, again) == ([2, 3, 4], [])
     assert indexes(ledger_url) == INDEXES
     ledger = Ledger(ledger_url)
     assert len(ledger.cases(WEEK.start, WEEK.end)) == len(CASES) - 1  # one is last week's
