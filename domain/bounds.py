@@ -17,6 +17,7 @@ FORBIDDEN = frozenset({"Cc", "Cf"})
 # Lone surrogates (Cs) cannot be encoded as UTF-8: refused everywhere, with a clear word.
 SURROGATE = "Cs"
 TEXT_ALLOWS = frozenset({"\n", "\t"})
+SEPARATORS = frozenset({"Zl", "Zp"})  # U+2028, U+2029: refused in one-line fields
 
 NAME_MAX = 100
 EMAIL_MAX = 254
@@ -48,7 +49,13 @@ def _refuse(value: str, allowed: frozenset[str]) -> str:
 
 
 def one_line(value: str) -> str:
-    return _refuse(value, frozenset())
+    _refuse(value, frozenset())
+    for index, char in enumerate(value):
+        if unicodedata.category(char) in SEPARATORS:  # a line break in all but name
+            raise ValueError(
+                f"character {index + 1} (U+{ord(char):04X}) is a line separator, not allowed here"
+            )
+    return value
 
 
 def text(value: str) -> str:

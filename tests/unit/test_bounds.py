@@ -127,7 +127,7 @@ def test_control_and_format_characters_are_refused_but_newline_and_tab_in_text(
     for char in ("\x1b", "\u202e", "\x00", "\r"):  # escape, right-to-left override, NUL, CR
         refused = decode(model, put(base, path, f"a{char}b"))
         assert refused is not None and refused.startswith(f"{path}:"), (char, refused)
-    for char in ("\n", "\t"):
+    for char in ("\n", "\t", "\u2028", "\u2029"):  # newline, tab, line/paragraph separator
         taken = decode(model, put(base, path, f"a{char}b"))
         assert (taken is None) == (kind == TEXT), (char, taken)
     assert decode(model, put(base, path, "Zo\u00eb\u2019s caf\u00e9: 7.219 \u2713")) is None
