@@ -74,6 +74,7 @@ def bench_worker(
 
 # Who the benchmarks act as (DESIGN §12).
 DESK = Actor(role=Role.DESK, id="PST-BENCH")
+PM = Actor(role=Role.PRODUCT_MANAGER, id="PM-BENCH")
 
 
 def sample_case(reference: str, logged_at: dt.datetime, **overrides: Any) -> OpenCase:

@@ -22,10 +22,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.problems import ProblemLinks
-from bench.harness import CALENDAR, DESK, bench_worker, run_tag, sample_case, table, write
+from bench.harness import CALENDAR, DESK, PM, bench_worker, run_tag, sample_case, table, write
 from domain import change_requests as cr
 from domain import models as m
 from domain import problems as p
+from domain.actors import Actor, Role
 from domain.calendar import WORKING_DAY
 from sims_support.client import cases as api
 from sims_support.client import change_requests as cr_api
@@ -108,7 +109,7 @@ async def p1_resolved_in_a_day(client: Client, clock: Clock) -> list[tuple[str, 
     ]
     for hours, event, request in steps:
         await clock.to(CALENDAR.add_working_time(start, dt.timedelta(hours=hours)))
-        await api.send(client, ref, event, request)
+        await api.send(client, ref, event, request, actor=DESK)
     await api.handle_for(client, ref).result()
     return runs
 
@@ -127,7 +128,7 @@ async def typical_p3(client: Client, clock: Clock) -> list[tuple[str, str]]:
     ]
     for days, event, request in plan:
         await clock.to(CALENDAR.add_working_time(start, days * WORKING_DAY))
-        await api.send(client, ref, event, request)
+        await api.send(client, ref, event, request, actor=DESK)
     await clock.to(CALENDAR.add_working_days(start, 16) + dt.timedelta(hours=1))
     await api.handle_for(client, ref).result()
     return runs
@@ -151,7 +152,9 @@ async def p3_with_two_reopens(client: Client, clock: Clock) -> list[tuple[str, s
     ]
     for day, event, request in sorted(plan, key=lambda step: step[0]):
         await clock.to(CALENDAR.add_working_days(start, day) + dt.timedelta(minutes=5))
-        await api.send(client, ref, event, request.model_copy(update={"request_id": rid()}))
+        await api.send(
+            client, ref, event, request.model_copy(update={"request_id": rid()}), actor=DESK
+        )
     expiry = CALENDAR.add_working_days(start, 27 + 10) + dt.timedelta(hours=1)
     await clock.to(expiry)  # the last offer lapses into Resolved
     await api.handle_for(client, ref).result()
@@ -164,9 +167,9 @@ async def escalated_incident(client: Client, clock: Clock) -> list[tuple[str, st
     await api.open_case(
         client, sample_case(ref, start, impact=2, urgency=2), opened_by=DESK, task_queue=QUEUE
     )
-    await api.send(client, ref, "acknowledge", m.Acknowledge(request_id=rid()))
+    await api.send(client, ref, "acknowledge", m.Acknowledge(request_id=rid()), actor=DESK)
     escalate = m.EscalateToProblem(request_id=rid(), problem_reference=problem)
-    await api.send(client, ref, "escalate_to_problem", escalate)
+    await api.send(client, ref, "escalate_to_problem", escalate, actor=DESK)
     runs = [
         await first_run(client, api.workflow_id(ref)),
         await first_run(client, f"problem-{problem}"),
@@ -183,9 +186,11 @@ async def escalated_incident(client: Client, clock: Clock) -> list[tuple[str, st
     ]
     for day, event, request in decisions:
         await clock.to(CALENDAR.add_working_days(start, day))
-        await api_problems.send(client, problem, event, request)
+        await api_problems.send(client, problem, event, request, actor=DESK)
     await clock.to(CALENDAR.add_working_days(start, 42))
-    await api.send(client, ref, "accept_resolution", m.AcceptResolution(request_id=rid()))
+    await api.send(
+        client, ref, "accept_resolution", m.AcceptResolution(request_id=rid()), actor=DESK
+    )
     await api.handle_for(client, ref).result()
     return runs
 
@@ -202,7 +207,11 @@ async def change_request_over_three_years(client: Client, clock: Clock) -> list[
     runs = [await first_run(client, cr_api.workflow_id(ref))]
     for n in range(30):
         await cr_api.send_cr(
-            client, ref, "vote", cr.Vote(request_id=rid(), integrator_id=f"INT-{n}")
+            client,
+            ref,
+            "vote",
+            cr.Vote(request_id=rid(), integrator_id=f"INT-{n}"),
+            actor=Actor(role=Role.INTEGRATOR, id=f"INT-{n}"),
         )
     pm = {"decided_by": "pm@ess", "reason": "Customer Consultation Group"}
     steps: list[tuple[int, str, Any]] = [
@@ -212,7 +221,7 @@ async def change_request_over_three_years(client: Client, clock: Clock) -> list[
     ]
     for days, event, request in steps:
         await clock.to(start + dt.timedelta(days=days))
-        await cr_api.send_cr(client, ref, event, request)
+        await cr_api.send_cr(client, ref, event, request, actor=PM)
     await cr_api.handle_for(client, ref).result()
     return runs
 

@@ -50,7 +50,7 @@ def open_cases(updates: int = 0) -> Callable[[Client, str, int], Awaitable[None]
                 await api.open_case(client, case, opened_by=DESK, task_queue=queue)
                 for step in range(updates):
                     event, request = update(step)
-                    await api.send(client, case.reference, event, request)
+                    await api.send(client, case.reference, event, request, actor=DESK)
 
         await asyncio.gather(*(one(i) for i in range(n)))
 

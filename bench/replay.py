@@ -56,7 +56,7 @@ async def lifecycle(client: Client, queue: str, reference: str) -> WorkflowHisto
         ("accept_resolution", AcceptResolution(request_id="ok")),
     ]
     for event, request in steps:
-        await api.send(client, reference, event, request)
+        await api.send(client, reference, event, request, actor=DESK)
     handle = api.handle_for(client, reference)
     await handle.result()
     return await handle.fetch_history()

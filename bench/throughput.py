@@ -28,10 +28,12 @@ UPDATES = 4  # a case: opened, acknowledge, offer_resolution, accept_resolution
 async def one_case(client: Client, task_queue: str, reference: str) -> None:
     now = dt.datetime.now(dt.UTC)
     await api.open_case(client, sample_case(reference, now), opened_by=DESK, task_queue=task_queue)
-    await api.send(client, reference, "acknowledge", Acknowledge(request_id="ack"))
+    await api.send(client, reference, "acknowledge", Acknowledge(request_id="ack"), actor=DESK)
     offer = OfferResolution(request_id="offer", kind="advice", summary="try this")
-    await api.send(client, reference, "offer_resolution", offer)
-    await api.send(client, reference, "accept_resolution", AcceptResolution(request_id="ok"))
+    await api.send(client, reference, "offer_resolution", offer, actor=DESK)
+    await api.send(
+        client, reference, "accept_resolution", AcceptResolution(request_id="ok"), actor=DESK
+    )
     await api.handle_for(client, reference).result()
 
 
