@@ -13,14 +13,11 @@ from typing import ParamSpec, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.problems import ProblemLinks
-    from activities.setup import SetupActivities
     from domain import case_setup, models, sla
     from domain import school_data as school
-    from domain.actors import Actor
     from domain.case_record import CaseRecord
     from domain.case_school_data import SchoolRequest
     from domain.models import CaseOutcome, CaseRequest, CaseStatus, EventKind
@@ -29,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.workflow_inputs import CaseInput
     from workflows import case_view
 
-from workflows import effects
+from workflows import case_calls, effects
 from workflows.contract import (
     CASE_WORKFLOW,
     LINKED_CASE_CHANGED,
@@ -61,7 +58,7 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseOutcome:
-        await self._load_setup()
+        await case_calls.load_setup(self._case)
         if not self._case.events:
             self._log_case(checked=workflow.patched(OPENED_BY))
         while True:
@@ -75,7 +72,7 @@ class CaseWorkflow:
                 break
             if self._should_continue_as_new():
                 await self._continue_as_new()
-            await self._sleep_until(self._case.next_wake(self._view()))
+            await self._sleep()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return case_view.outcome(self._case, self._view())
 
@@ -116,7 +113,7 @@ class CaseWorkflow:
             return self._answer(len(self._case.events))
         self._ruled(self._case.start_linking, req)
         try:
-            await self._link_to_problem(req.problem_reference, req.actor)
+            await case_calls.link_to_problem(self._case, req.problem_reference, req.actor)
         finally:
             self._case.linking = None
         return self._apply(req)
@@ -229,18 +226,6 @@ class CaseWorkflow:
 
     # -- timers and side effects --------------------------------------------------------
 
-    async def _load_setup(self) -> None:
-        today = workflow.now().date()
-        fresh = None
-        if self._case.setup is None or case_setup.running_out(self._case.setup, today):
-            # Local: a snapshot is quick to make, and this saves a task-queue round trip.
-            fresh = await workflow.execute_local_activity_method(
-                SetupActivities.load_case_setup,
-                case_setup.snapshot_span(self._case.intake.logged_at.date(), today),
-                start_to_close_timeout=dt.timedelta(seconds=30),
-            )
-        self._case.load(fresh)
-
     async def _deliver(self) -> None:
         """The outbox's notifications, then the changes the problem must hear of."""
 
@@ -269,21 +254,12 @@ class CaseWorkflow:
             await self._deliver()
             self._publish()
 
-    async def _link_to_problem(self, problem: str, actor: Actor | None) -> None:
-        try:
-            await workflow.execute_activity_method(
-                ProblemLinks.link_case_to_problem,
-                case_view.link_request(self._case, problem, actor),
-                start_to_close_timeout=LINK_TIMEOUT,
-                retry_policy=LINK_RETRIES,
-            )
-        except ActivityError as err:
-            raise case_view.link_refused(problem, err.cause) from None
-
-    async def _sleep_until(self, due: dt.datetime | None) -> None:
-        # The view is keyed by the instant: whatever wakes the case needs a new one.
-        self._view_cache = None
-        await effects.sleep_until(due, lambda: self._dirty)
+    async def _sleep(self) -> None:
+        """Until the next action is due (its summary names it in the UI), or a change."""
+        view = self._view()
+        due, summary = self._case.next_wake(view), case_view.wake_summary(self._case, view)
+        self._view_cache = None  # keyed by the instant: what wakes the case needs a new one
+        await effects.sleep_until(due, lambda: self._dirty, summary)
 
     def _publish(self) -> None:
         view = self._view()

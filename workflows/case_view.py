@@ -128,6 +128,29 @@ def search_attributes(case: CaseRecord, view: sla.SlaView) -> list[SearchAttribu
     return pairs
 
 
+# The charter's words for each timer action (DESIGN §5), as a timer's summary says them.
+ACTIONS = {
+    sla.Action.RESPONSE_WARNING: "response warning (75% of the response target)",
+    sla.Action.RESPONSE_BREACH: "response target breached",
+    sla.Action.UPDATE_DUE: "update to the integrator due",
+    sla.Action.UPDATE_OVERDUE: "update overdue: escalate to the Partner Support Team manager",
+    sla.Action.INFORMATION_CHASER: "chase the integrator for the information asked",
+    sla.Action.RESOLVE: "Resolution Offered window closes: the case becomes Resolved",
+}
+
+
+def wake_summary(case: CaseRecord, view: sla.SlaView) -> str | None:
+    """Which deadline the case sleeps until, for its timer in the Web UI."""
+    due = case.next_wake(view)
+    if due is None:
+        return None
+    ref = f"{case.priority.name} {case.intake.reference}"
+    action = next((d for d in view.pending if d.at == due), None)
+    if action is None:  # a share's approval window
+        return f"{ref}: a partner-access approval lapses at {london(due)} (London)"
+    return f"{ref}: {ACTIONS[action.action]} at {london(due)} (London)"
+
+
 def details(case: CaseRecord, view: sla.SlaView) -> str:
     line = f"{case.state.replace('_', ' ')} · {case.priority.name}"
     if view.pending:

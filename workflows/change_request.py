@@ -68,6 +68,7 @@ class ChangeRequestWorkflow:
                 SetupActivities.load_case_setup,
                 SetupRequest(from_date=today, to_date=today),
                 start_to_close_timeout=dt.timedelta(seconds=30),
+                summary="load the support policy",
             )
             self._cr.policy = setup.policy
         if not self._cr.events:
@@ -193,10 +194,11 @@ class ChangeRequestWorkflow:
             self._cr.handed_over(workflow.now())
 
     async def _sleep_until(self, due: dt.datetime | None) -> None:
+        summary = cr_view.wake_summary(self._cr, self._view())  # which reminder, in the UI
         # The view is keyed by the instant, so whatever wakes the request needs a new one:
         # a parked request keeps none.
         self._view_cache = None
-        await effects.sleep_until(due, lambda: self._dirty)
+        await effects.sleep_until(due, lambda: self._dirty, summary)
 
     def _publish(self) -> None:
         view = self._view()

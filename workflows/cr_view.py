@@ -68,6 +68,22 @@ def search_attributes(
     ]
 
 
+REMINDERS = {
+    cr_schedule.CrAction.REVIEW_DUE: "the quarterly review is due",
+    cr_schedule.CrAction.DECISION_DUE: "the time to decide a considered request is up",
+    cr_schedule.CrAction.DELIVERY_DUE: "remind the product manager of the planned delivery",
+    cr_schedule.CrAction.DELIVERY_OVERDUE: "the planned delivery is overdue",
+}
+
+
+def wake_summary(cr: ChangeRequestRecord, view: cr_schedule.ScheduleView) -> str | None:
+    """Which reminder the change request sleeps until, for its timer in the Web UI."""
+    if not view.pending:
+        return None
+    due = view.pending[0]
+    return f"change request {cr.request.reference}: {REMINDERS[due.action]} at {london(due.at)}"
+
+
 def details(cr: ChangeRequestRecord, view: cr_schedule.ScheduleView) -> str:
     count = len(voters(cr.events))
     line = f"{cr.state.replace('_', ' ')} · {count} vote{'' if count == 1 else 's'}"

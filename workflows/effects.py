@@ -41,6 +41,7 @@ async def deliver(
                 message,
                 start_to_close_timeout=NOTIFY_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_interval=dt.timedelta(minutes=5)),
+                summary=notice_summary(message),
             )
         except ActivityError as err:
             refused(f"{message.key}: {err.cause}")
@@ -50,13 +51,23 @@ async def deliver(
         outbox.pop(0)
 
 
-async def sleep_until(due: dt.datetime | None, woken: Callable[[], bool]) -> None:
-    """Until `due` (forever if None), or until `woken()` turns true."""
+async def sleep_until(
+    due: dt.datetime | None, woken: Callable[[], bool], summary: str | None = None
+) -> None:
+    """Until `due` (forever if None), or until `woken()` turns true; `summary` names the
+    timer in the Web UI (which deadline it is)."""
     timeout = (due - workflow.now()) if due else None
     if timeout is not None and timeout <= dt.timedelta(0):
         return  # fell due while the outbox was being delivered: take it now
     with contextlib.suppress(TimeoutError):
-        await workflow.wait_condition(woken, timeout=timeout)
+        await workflow.wait_condition(woken, timeout=timeout, timeout_summary=summary)
+
+
+def notice_summary(message: Notification) -> str:
+    """What a notify activity sends, as the Web UI lists it: kind, recipient and key (no
+    text: the message may hold personal data)."""
+    kind = message.kind.value.replace("_", " ")
+    return f"notify {message.recipient.value.replace('_', ' ')}: {kind} ({message.key})"
 
 
 def publish(attributes: list[SearchAttributeUpdate[Any]], details: str) -> None:

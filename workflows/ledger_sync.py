@@ -79,6 +79,7 @@ class LedgerSync:
             retry_policy=LEDGER_RETRIES,
             # Longer back-offs become durable timers: an outage survives a restart.
             local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+            summary=f"KPI ledger: case {intake.reference}, revision {record.revision}",
         )
         self._written = record
         self._written_keys.update(e.key for e in fresh)
