@@ -22,6 +22,14 @@ from sims_support.runtime.devserver import DevServer, start_dev_server
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
+# Support open every hour of every day, bank holidays too: a worker with these settings
+# fires real timers whenever the test runs.
+ALWAYS_OPEN = {
+    "SIMS_SUPPORT_OPENS": "00:00",
+    "SIMS_SUPPORT_CLOSES": "23:59:59.999999",
+    "SIMS_SUPPORT_WEEKDAYS": "0,1,2,3,4,5,6",
+    "SIMS_BANK_HOLIDAYS": "false",
+}
 
 
 def free_port() -> int:
