@@ -20,8 +20,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The worker with its dev server, and the HTTP gateway beside it: Ctrl-C stops both.
 run: $(STAMP)
-	$(BIN)/python worker.py --dev
+	$(BIN)/python -m sims_support.gateway.devrun
 
 bench: $(STAMP)
 	$(BIN)/python bench/calendar_bench.py

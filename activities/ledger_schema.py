@@ -24,7 +24,8 @@ from sqlalchemy.engine import Dialect
 # 2: the KPI report's indexes (DESIGN §16), in place of version 1's single-column ones.
 # 3: the feedback table (DESIGN §12).
 # 4: the notifications' outcome: delivered, or refused for good by the webhook.
-SCHEMA_VERSION = 4
+# 5: the HTTP gateway's API keys (DESIGN §14).
+SCHEMA_VERSION = 5
 
 
 class UtcDateTime(sa.TypeDecorator[dt.datetime]):
@@ -149,6 +150,21 @@ feedback = sa.Table(
     sa.Column("after_resolution", sa.Boolean, nullable=False),
     # The report's count and mean rating per priority in a period, one integrator's too.
     sa.Index("ix_feedback_period", "priority", "given_at", "integrator_id", "rating"),
+)
+
+# The HTTP gateway's API keys (DESIGN §14): each is an actor. Only the token's SHA-256 is
+# kept, so a copy of the database lets no one call the gateway; `key_id` is the public
+# part of the token, what `sims-case keys list` shows and `keys revoke` takes.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(16), primary_key=True),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(100)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
 )
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from activities.ledger_schema import (
     SCHEMA_VERSION,
+    api_keys,
     case_outcomes,
     feedback,
     metadata,
@@ -115,11 +116,16 @@ def _to_version_4(conn: sa.Connection) -> None:
     )
 
 
+def _to_version_5(conn: sa.Connection) -> None:
+    api_keys.create(conn, checkfirst=True)  # with its unique hash
+
+
 # Each step takes a database from the version before it to its own; what it adds, for
 # the message that names the upgrade.
-UPGRADES = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4}
+UPGRADES = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4, 5: _to_version_5}
 ADDS = {
     2: "the indexes the KPI report's queries need",
     3: "the feedback table",
     4: "the notifications' outcome column, delivered or refused",
+    5: "the HTTP gateway's API keys table",
 }

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     # Who `sims-case` acts as without `--as`: ROLE:ID[:NAME]. Read (and checked) by the
     # commands that send or read, so a bad value never stops a worker or a report.
     actor: str | None = None
+    # The HTTP gateway (DESIGN §14): where `sims-gateway` listens, and how long a request
+    # waits for a worker before it is answered 503.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: Port = 8000
+    gateway_wait: float = Field(30.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:

@@ -130,6 +130,11 @@ def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ())
     source.add_argument("--file", help="intake JSON (OpenCase); '-' reads standard input")
     source.add_argument("--example", choices=sorted(EXAMPLES), help="a sample, logged now")
     opener.add_argument("--reference", help="use this reference instead")
+    opener.add_argument(
+        "--print-intake",
+        action="store_true",
+        help="print the intake as JSON (what POST /v1/cases takes) and open nothing",
+    )
 
     add_commands(subparsers, COMMANDS, parents)
     add_commands(subparsers, NOTES, parents)
@@ -234,6 +239,9 @@ async def run(
 async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
     """`main.dispatch` for the case commands: returns what to print."""
     actor = actor_of(args, settings)
+    if args.command == "open" and args.print_intake:
+        intake = read_intake(args, dt.datetime.now(dt.UTC), actor)
+        return intake.model_dump_json(indent=2, exclude_none=True)
     if args.command == "list":
         query = cases_query(args, actor)
         client = await connect(settings, address=args.address, namespace=args.namespace)

@@ -84,6 +84,15 @@ def _school() -> Actions:
     return school
 
 
+def _keys() -> Actions:
+    from sims_support.cli import keys
+
+    return keys
+
+
+KEYS = Group("keys", "API keys for the HTTP gateway, each acting as one actor")
+
+
 # Each command with actions of its own, and its module: imported when the command is used
 # (its models, client and renderer with it), so no other command pays for it. Every
 # other command is a case's.
@@ -92,6 +101,7 @@ GROUPS: dict[str, tuple[Group, Callable[[], Actions]]] = {
     CHANGE_REQUEST.name: (CHANGE_REQUEST, _change_request),
     REPORT.name: (REPORT, _report),
     SCHOOL.name: (SCHOOL, _school),
+    KEYS.name: (KEYS, _keys),
 }
 
 
@@ -152,7 +162,7 @@ def prints_json(args: argparse.Namespace) -> bool:
         from sims_support.cli.report import form_of
 
         return form_of(args) == "json"
-    return bool(args.json)
+    return bool(args.json or getattr(args, "print_intake", False))
 
 
 def write(output: str) -> int:

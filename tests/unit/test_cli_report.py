@@ -170,7 +170,7 @@ def test_a_report_of_a_ledger_of_an_older_schema_names_the_upgrade(
 
     said = capsys.readouterr().err
     assert code == 2
-    assert "schema version 1, older than this release's 4" in said
+    assert "schema version 1, older than this release's 5" in said
     assert "sims-case report --upgrade-ledger" in said
 
 
@@ -184,9 +184,9 @@ def test_upgrade_ledger_brings_it_up_to_date_and_the_report_reads_it(
 
     assert codes == [0, 0]
     assert upgraded.startswith("upgraded the KPI ledger at ") and upgraded.endswith(
-        "to schema version 4 (2, 3, 4)"
+        "to schema version 5 (2, 3, 4, 5)"
     )
-    assert already.endswith("is at schema version 4 already")
+    assert already.endswith("is at schema version 5 already")
     assert starter.run(["report", *WEEK, "--ledger", filled]) == 0
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from activities.ledger import Ledger
 from activities.ledger_schema import metadata
 from domain import bounds
-from domain.actors import Role
+from domain.actors import Actor, Role
 from domain.kpi_ledger import (
     CaseRow,
     FeedbackRecord,
@@ -29,6 +29,7 @@ from domain.machines import CaseMachine
 from domain.models import CaseType, FeedbackEscalation, Priority
 from domain.notifications import NotificationKind, Recipient
 from domain.sla import Action, Due
+from sims_support.security import keys
 from tests.ledger_db import ledger_url
 
 __all__ = ["ledger_url"]  # the fixture, parametrised over both databases
@@ -85,6 +86,11 @@ MAXIMA: dict[tuple[str, str], int] = {
     ("feedback", "escalate"): longest(FeedbackEscalation),
     ("feedback", "by_role"): longest(Role),
     ("feedback", "by_id"): bounds.ID_MAX,
+    ("api_keys", "key_id"): keys.KEY_ID_LENGTH,
+    ("api_keys", "token_sha256"): len(keys.digest("")),
+    ("api_keys", "role"): longest(Role),
+    ("api_keys", "actor_id"): bounds.ID_MAX,
+    ("api_keys", "name"): bounds.NAME_MAX,
 }
 
 
@@ -114,6 +120,19 @@ def test_the_longest_keys_a_case_writes_fit_the_lengths_assumed_here() -> None:
         f"case-{'R' * REFERENCE}:{NotificationKind.FEEDBACK_TO_CUSTOMER_CARE}:{AT.isoformat()}"
     )
     assert len(default) <= NOTIFICATION_KEY
+
+
+def test_an_api_key_of_the_longest_actor_is_written_and_read_back(ledger_url: str) -> None:
+    actor = Actor(role=Role.PRODUCT_MANAGER, id="I" * bounds.ID_MAX, name="N" * bounds.NAME_MAX)
+    store = keys.KeyStore.at(ledger_url)
+    try:
+        made = store.create(actor, AT)
+        assert [(k.key_id, k.actor, k.created_at) for k in store.listing()] == [
+            (made.key_id, actor, AT)
+        ]
+        assert store.actor_for(made.token) == actor
+    finally:
+        store.dispose()
 
 
 def test_a_row_at_every_maximum_is_written_and_read_back(ledger_url: str) -> None:

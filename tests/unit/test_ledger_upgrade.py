@@ -1,15 +1,24 @@
-"""The ledger's schema versions 2 (the KPI report's indexes, DESIGN §16) and 3 (the
-feedback table, DESIGN §12): an older ledger is refused, untouched, with the step that
-upgrades it, the step upgrades it in place and keeps every row, and a report's reads see
-one moment of the ledger; on SQLite and on PostgreSQL."""
+"""The ledger's schema versions 2 (the KPI report's indexes, DESIGN §16), 3 (the
+feedback table, DESIGN §12) and 5 (the gateway's API keys, DESIGN §14): an older ledger
+is refused, untouched, with the step that upgrades it, the step upgrades it in place and
+keeps every row, and a report's reads see one moment of the ledger; on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 import sqlalchemy as sa
 
 from activities.ledger import Ledger, LedgerSchemaMismatch, LedgerSchemaOutdated
-from activities.ledger_schema import SCHEMA_VERSION, case_outcomes, feedback, schema_version
+from activities.ledger_schema import (
+    SCHEMA_VERSION,
+    api_keys,
+    case_outcomes,
+    feedback,
+    schema_version,
+)
 from domain.kpi_ledger import LedgerEntry
 from domain.models import Priority
 from tests.kpi_data import CASES, WEEK, case
@@ -24,6 +33,15 @@ INDEXES = {
     "feedback": {"ix_feedback_period"},
 }
 TABLES = ("case_outcomes", "sla_events", "notifications", "feedback")
+KEY = {
+    "key_id": "0a1b2c3d",
+    "token_sha256": "0" * 64,
+    "role": "desk",
+    "actor_id": "PST-017",
+    "name": None,
+    "created_at": dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC),
+    "revoked_at": None,
+}
 
 
 def indexes(url: str) -> dict[str, set[str]]:
@@ -35,16 +53,29 @@ def indexes(url: str) -> dict[str, set[str]]:
         engine.dispose()
 
 
-def has_feedback_table(url: str) -> bool:
+def has_table(url: str, table: sa.Table) -> bool:
     engine = sa.create_engine(url)
     try:
-        return sa.inspect(engine).has_table(feedback.name)
+        return sa.inspect(engine).has_table(table.name)
+    finally:
+        engine.dispose()
+
+
+def as_version_4(url: str) -> None:
+    """The ledger at `url` as schema version 4 left it: no API keys table."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            api_keys.drop(conn)
+            conn.execute(sa.update(schema_version).values(version=4))
     finally:
         engine.dispose()
 
 
 def as_version_2(url: str) -> None:
-    """The ledger at `url` as schema version 2 left it: no feedback table."""
+    """The ledger at `url` as schema version 2 left it: no feedback table (nor API keys;
+    version 2's notifications had no outcome, which no test here reads)."""
+    as_version_4(url)
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
@@ -82,7 +113,7 @@ def test_a_version_1_ledger_is_refused_with_the_step_that_upgrades_it(ledger_url
 
     assert isinstance(refused.value, LedgerSchemaMismatch)  # the worker retries it as before
     assert refused.value.found == 1
-    assert "schema version 1, older than this release's 4" in str(refused.value)
+    assert "schema version 1, older than this release's 5" in str(refused.value)
     assert "the indexes the KPI report's queries need; the feedback table" in str(refused.value)
     assert "sims-case report --upgrade-ledger" in str(refused.value)
 
@@ -97,8 +128,8 @@ def test_a_version_2_ledger_is_refused_untouched_naming_the_feedback_table(
         Ledger(ledger_url).record(LedgerEntry(case=case("INC-NEW", Priority.P1)))
 
     assert refused.value.found == 2
-    assert "older than this release's 4 (which adds the feedback table;" in str(refused.value)
-    assert not has_feedback_table(ledger_url)
+    assert "older than this release's 5 (which adds the feedback table;" in str(refused.value)
+    assert not has_table(ledger_url, feedback)
 
 
 def test_the_upgrade_from_version_2_adds_the_feedback_table_and_keeps_every_row(
@@ -112,7 +143,7 @@ def test_the_upgrade_from_version_2_adds_the_feedback_table_and_keeps_every_row(
     done = Ledger(ledger_url).upgrade()
     write(ledger_url, entries)  # the feedback, written as the workflows write it
 
-    assert done == [3, 4]
+    assert done == [3, 4, 5]
     assert indexes(ledger_url) == INDEXES
     assert rows(ledger_url) == [*kept, sum(len(e.feedback) for e in entries)]
     assert kept[0] == len(entries) and kept[1] > 0
@@ -125,13 +156,43 @@ def test_the_upgrade_builds_the_indexes_in_place_and_keeps_every_row(ledger_url:
     done = Ledger(ledger_url).upgrade()
     again = Ledger(ledger_url).upgrade()
 
-    assert (done, again) == ([2, 3, 4], [])
+    assert (done, again) == ([2, 3, 4, 5], [])
     assert indexes(ledger_url) == INDEXES
     ledger = Ledger(ledger_url)
     assert len(ledger.cases(WEEK.start, WEEK.end)) == len(CASES) - 1  # one is last week's
     with ledger.engine.connect() as conn:
         assert conn.execute(sa.select(schema_version.c.version)).scalar() == SCHEMA_VERSION
     ledger.dispose()
+
+
+def test_a_version_4_ledger_is_refused_naming_the_api_keys_table(ledger_url: str) -> None:
+    write(ledger_url, [LedgerEntry(case=c) for c in CASES])
+    as_version_4(ledger_url)
+
+    with pytest.raises(LedgerSchemaOutdated) as refused:
+        Ledger(ledger_url).record(LedgerEntry(case=case("INC-NEW", Priority.P1)))
+
+    assert refused.value.found == 4
+    assert "(which adds the HTTP gateway's API keys table;" in str(refused.value)
+    assert not has_table(ledger_url, api_keys)
+
+
+def test_the_upgrade_from_version_4_adds_the_api_keys_table_and_keeps_every_row(
+    ledger_url: str,
+) -> None:
+    write(ledger_url, seeded_entries())
+    kept = rows(ledger_url)
+    as_version_4(ledger_url)
+
+    done = Ledger(ledger_url).upgrade()
+    ledger = Ledger(ledger_url)
+    with ledger.engine.begin() as conn:
+        conn.execute(api_keys.insert().values(KEY))
+    ledger.dispose()
+
+    assert done == [5]
+    assert rows(ledger_url) == kept
+    assert Ledger(ledger_url).count("api_keys") == 1
 
 
 def test_the_upgrade_leaves_a_newer_ledger_alone_and_refuses_it(ledger_url: str) -> None:

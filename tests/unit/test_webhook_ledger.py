@@ -92,7 +92,7 @@ def test_the_upgrade_from_version_3_keeps_every_notification_as_delivered(
     ledger = Ledger(ledger_url)
     ledger.record(entry("INC-2", NotificationOutcome.REFUSED))
 
-    assert (done, again) == ([4], [])
+    assert (done, again) == ([4, 5], [])
     assert outcomes(ledger, "INC-1") == [
         ("call_task", "delivered"),
         ("response_breach", "delivered"),

@@ -1,0 +1,89 @@
+"""The gateway on the time-skipping server (DESIGN §14): the app of `create_app`, given the
+session's Temporal client, its worker's task queue and KPI ledger, and a key store of its
+own on a temporary SQLite file; httpx calls it in-process (ASGI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.ledger import Ledger
+from domain.actors import Actor, Role
+from domain.models import OpenCase
+from sims_support.config import Settings
+from sims_support.gateway.app import create_app
+from sims_support.security.keys import KeyStore
+from tests.factories import intake
+
+DESK = Actor(role=Role.DESK, id="PST-017", name="Pat Desk")
+INTEGRATOR = Actor(role=Role.INTEGRATOR, id="INT-042")  # the factory's cases are INT-042's
+OTHER_INTEGRATOR = Actor(role=Role.INTEGRATOR, id="INT-999")
+PRODUCT_MANAGER = Actor(role=Role.PRODUCT_MANAGER, id="pm-ann")
+Tokens = Callable[[Actor], str]
+
+
+def gateway_settings(task_queue: str, ledger_url: str, **extra: Any) -> Settings:
+    """The settings the gateway reads, none from the developer's `.env`."""
+    return Settings(_env_file=None, task_queue=task_queue, ledger_url=ledger_url, **extra)
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyStore]:
+    store = KeyStore.at(f"sqlite:///{tmp_path_factory.mktemp('keys') / 'keys.db'}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def tokens(keys: KeyStore) -> Tokens:
+    """A token acting as the actor: one key per actor for the session."""
+    made: dict[Actor, str] = {}
+
+    def token(actor: Actor) -> str:
+        if actor not in made:
+            made[actor] = keys.create(actor, dt.datetime.now(dt.UTC)).token
+        return made[actor]
+
+    return token
+
+
+@pytest.fixture(scope="session")
+def app(client: Client, worker: Worker, task_queue: str, ledger: Ledger, keys: KeyStore) -> FastAPI:
+    settings = gateway_settings(task_queue, str(ledger.url), gateway_wait=30)
+    return create_app(settings, client, keys=keys, ledger=ledger)
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as found:
+        yield found
+
+
+def bearer(token: str, key: str | None = None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return headers
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+async def case_now(env: WorkflowEnvironment, **overrides: Any) -> OpenCase:
+    """An intake logged at the test server's instant (its clock runs years ahead)."""
+    return intake(logged_at=await env.get_current_time(), **overrides)
+
+
+def wire(model: OpenCase) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True)

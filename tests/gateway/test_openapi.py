@@ -1,0 +1,66 @@
+"""The gateway's OpenAPI document (DESIGN §14): 3.1, every operation's failures as problem
+details, links from an opening to what follows, and `docs/openapi.json` kept current."""
+
+from __future__ import annotations
+
+import json
+
+from sims_support.gateway import openapi_copy
+from sims_support.gateway.bodies import CASE_EVENTS, CHANGE_REQUEST_EVENTS, PROBLEM_EVENTS
+from workflows import contract
+
+PROBLEM = {"$ref": "#/components/schemas/ProblemDetails"}
+
+
+def document() -> dict:  # type: ignore[type-arg]
+    found: dict = json.loads(openapi_copy.current())  # type: ignore[type-arg]
+    return found
+
+
+def test_the_copy_in_docs_is_the_document_the_app_serves() -> None:
+    assert openapi_copy.COPY.read_text(encoding="utf-8") == openapi_copy.current(), (
+        "docs/openapi.json is out of date: rewrite it with "
+        "`.venv/bin/python -m sims_support.gateway.openapi_copy`"
+    )
+
+
+def test_the_document_is_openapi_3_1_with_every_failure_a_problem_details() -> None:
+    found = document()
+
+    assert found["openapi"] == "3.1.0"
+    for path, operations in found["paths"].items():
+        for method, operation in operations.items():
+            failures = {k: v for k, v in operation["responses"].items() if k[0] in "45"}
+            assert failures or path == "/healthz", (method, path)
+            for status, response in failures.items():
+                assert response["content"] == {"application/problem+json": {"schema": PROBLEM}}, (
+                    method,
+                    path,
+                    status,
+                )
+
+
+def test_every_event_of_every_lifecycle_is_an_operation_and_an_opening_links_to_it() -> None:
+    found = document()
+    ids = {op["operationId"] for ops in found["paths"].values() for op in ops.values()}
+    opened = found["paths"]["/v1/cases"]["post"]["responses"]["201"]["links"]
+
+    assert set(CASE_EVENTS) | {"give_feedback"} == set(contract.CASE_EVENTS)
+    assert set(PROBLEM_EVENTS) == set(contract.PROBLEM_EVENTS)
+    assert set(CHANGE_REQUEST_EVENTS) == set(contract.CHANGE_REQUEST_EVENTS)
+    assert {f"case_{event}" for event in contract.CASE_EVENTS} <= set(opened)
+    assert {f"school_{event}" for event in contract.SCHOOL_EVENTS} <= set(opened)
+    assert {link["operationId"] for link in opened.values()} <= ids
+    assert opened["case_acknowledge"]["parameters"] == {"reference": "$response.body#/reference"}
+
+
+def test_every_post_but_an_opening_requires_an_idempotency_key_and_every_call_a_key() -> None:
+    found = document()
+
+    for path, operations in found["paths"].items():
+        for method, operation in operations.items():
+            public = path in ("/healthz", "/readyz")
+            assert ("security" not in operation) == public, path
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            opening = path in ("/v1/cases", "/v1/problems", "/v1/change-requests")
+            assert ("Idempotency-Key" in headers) == (method == "post" and not opening), path
