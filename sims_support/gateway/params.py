@@ -38,7 +38,7 @@ PageToken = Annotated[
     str | None,
     Query(
         max_length=4000,
-        pattern=r"^[A-Za-z0-9_-]+$",
+        pattern=r"^[A-Za-z0-9_.-]+$",
         description="the next_page_token of the page before; none for the first page",
     ),
 ]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
+import hmac
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import TaskQueueType
@@ -26,7 +28,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from domain.idempotency import fingerprint
 from sims_support.client import calls
@@ -94,17 +96,32 @@ async def update(
     return status
 
 
-def _token_bytes(token: str | None) -> bytes | None:
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _seal(query: str, raw: bytes) -> str:
+    """Temporal's page token, bound to the query it pages (a token for other filters, or
+    made up, is refused here: Temporal answers one it cannot read only after retrying)."""
+    mark = hashlib.sha256(query.encode() + b"\0" + raw).digest()[:12]
+    return f"{_b64(raw)}.{_b64(mark)}"
+
+
+def _unseal(query: str, token: str | None) -> bytes | None:
     if token is None:
         return None
+    raw_text, _, _ = token.partition(".")
     try:
-        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        raw = base64.urlsafe_b64decode(raw_text + "=" * (-len(raw_text) % 4))
     except (binascii.Error, ValueError):
         raise bad_page_token() from None
+    if not hmac.compare_digest(_seal(query, raw), token):
+        raise bad_page_token()
+    return raw
 
 
 def bad_page_token() -> ApiError:
-    why = "not a page token this API gave; leave it out for the first page"
+    why = "not a page token of this list (its filters the same); leave it out for page one"
     return ApiError(
         "InvalidInput", f"page_token: {why}", errors=[FieldError(field="page_token", detail=why)]
     )
@@ -114,16 +131,10 @@ async def page(
     client: Client, query: str, size: int, token: str | None
 ) -> tuple[list[WorkflowExecution], str | None]:
     """One page of a visibility query, in Temporal's order, and the next page's token."""
-    found = client.list_workflows(query, page_size=size, next_page_token=_token_bytes(token))
-    try:
-        await found.fetch_next_page()
-    except RPCError as err:
-        if token is not None and err.status is RPCStatusCode.INVALID_ARGUMENT:
-            raise bad_page_token() from None
-        raise
+    found = client.list_workflows(query, page_size=size, next_page_token=_unseal(query, token))
+    await found.fetch_next_page()
     following = found.next_page_token
-    encoded = base64.urlsafe_b64encode(following).decode().rstrip("=") if following else None
-    return list(found.current_page or []), encoded
+    return list(found.current_page or []), _seal(query, following) if following else None
 
 
 async def pollers(client: Client, task_queue: str) -> int:
@@ -135,7 +146,3 @@ async def pollers(client: Client, task_queue: str) -> int:
     )
     answer = await client.workflow_service.describe_task_queue(request)
     return len(answer.pollers)
-
-
-def attributes(execution: WorkflowExecution) -> Any:
-    return execution.typed_search_attributes

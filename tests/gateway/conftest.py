@@ -5,8 +5,10 @@ own on a temporary SQLite file; httpx calls it in-process (ASGI)."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,13 +18,20 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.ledger import Ledger
+from activities.ledger import Ledger, LedgerActivities
+from activities.problems import ProblemLinks
+from activities.setup import SetupActivities
 from domain.actors import Actor, Role
 from domain.models import OpenCase
+from domain.policy import SupportPolicy
 from sims_support.config import Settings
 from sims_support.gateway.app import create_app
+from sims_support.runtime.converter import data_converter
+from sims_support.runtime.devserver import start_dev_server
 from sims_support.security.keys import KeyStore
+from tests.conftest import CALENDAR, Outbox
 from tests.factories import intake
+from worker import create_worker
 
 DESK = Actor(role=Role.DESK, id="PST-017", name="Pat Desk")
 INTEGRATOR = Actor(role=Role.INTEGRATOR, id="INT-042")  # the factory's cases are INT-042's
@@ -87,3 +96,59 @@ async def case_now(env: WorkflowEnvironment, **overrides: Any) -> OpenCase:
 
 def wire(model: OpenCase) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude_none=True)
+
+
+# -- the real dev server: visibility (lists), task-queue pollers (readiness) -------------
+# The time-skipping server implements neither ListWorkflowExecutions nor DescribeTaskQueue.
+
+
+@dataclass(frozen=True)
+class DevWorld:
+    client: Client
+    address: str
+    task_queue: str
+    ledger_url: str
+
+    def settings(self, **extra: Any) -> Settings:
+        given = {"task_queue": self.task_queue, "temporal_address": self.address, **extra}
+        return Settings(_env_file=None, ledger_url=self.ledger_url, **given)
+
+
+@pytest.fixture(scope="session")
+async def dev_world(
+    tmp_path_factory: pytest.TempPathFactory, outbox: Outbox
+) -> AsyncIterator[DevWorld]:
+    """The dev server `make run` starts, a worker on it, and a KPI ledger of their own."""
+    home = tmp_path_factory.mktemp("dev")
+    server = await start_dev_server(home / "temporal.db", free_port(), ui_port=None)
+    ledger = Ledger(f"sqlite:///{home / 'ledger.db'}")
+    try:
+        client = await Client.connect(server.address, data_converter=data_converter())
+        world = DevWorld(client, server.address, f"gateway-{uuid.uuid4()}", str(ledger.url))
+        setup = SetupActivities(SupportPolicy(), CALENDAR)
+        activities = [
+            outbox.notify,
+            setup.load_case_setup,
+            ProblemLinks(client).link_case_to_problem,
+            LedgerActivities(ledger).record_case,
+        ]
+        async with create_worker(client, world.task_queue, activities=activities):
+            yield world
+    finally:
+        ledger.dispose()
+        server.stop()
+
+
+@pytest.fixture
+async def dev_http(dev_world: DevWorld, keys: KeyStore) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway on the dev server, connecting its own client (as `sims-gateway` does)."""
+    app = create_app(dev_world.settings(gateway_wait=30), keys=keys)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as found:
+        yield found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -82,7 +82,7 @@ def test_temporal_s_failures_are_retryable_answers_with_retry_after(
 
     assert answer.status_code == status
     assert int(answer.headers["retry-after"]) > 0
-    assert json.loads(answer.body)["status"] == status
+    assert json.loads(bytes(answer.body))["status"] == status
 
 
 def test_a_refusal_of_a_type_not_in_the_table_is_still_the_caller_s_not_a_500() -> None:
@@ -94,7 +94,7 @@ def test_a_refusal_of_a_type_not_in_the_table_is_still_the_caller_s_not_a_500() 
 def test_an_invalid_input_names_its_fields_from_the_message() -> None:
     answer = problem(ApiError("InvalidInput", "reporter.email: not an address; apis: too many"))
 
-    assert json.loads(answer.body)["errors"] == [
+    assert json.loads(bytes(answer.body))["errors"] == [
         {"field": "reporter.email", "detail": "not an address"},
         {"field": "apis", "detail": "too many"},
     ]

@@ -4,6 +4,7 @@ details, links from an opening to what follows, and `docs/openapi.json` kept cur
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sims_support.gateway import openapi_copy
 from sims_support.gateway.bodies import CASE_EVENTS, CHANGE_REQUEST_EVENTS, PROBLEM_EVENTS
@@ -12,8 +13,8 @@ from workflows import contract
 PROBLEM = {"$ref": "#/components/schemas/ProblemDetails"}
 
 
-def document() -> dict:  # type: ignore[type-arg]
-    found: dict = json.loads(openapi_copy.current())  # type: ignore[type-arg]
+def document() -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(openapi_copy.current())
     return found
 
 

@@ -1,0 +1,118 @@
+"""`make run` (the launcher it runs): the worker with its dev server and the gateway beside
+it, their addresses in one banner with how to create the first API key; Ctrl-C stops
+both, and both stop when either ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sims_support.runtime.devserver import port_is_free
+from tests.gateway.conftest import free_port
+
+
+def waited(done: Callable[[], bool], seconds: float = 45.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.fixture
+def launched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, dict[str, int]]]:
+    ports = {"dev": free_port(), "ui": free_port(), "gateway": free_port()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMS_")}
+    env |= {
+        "SIMS_DEV_PORT": str(ports["dev"]),
+        "SIMS_DEV_UI_PORT": str(ports["ui"]),
+        "SIMS_GATEWAY_PORT": str(ports["gateway"]),
+        "SIMS_DATA_DIR": str(tmp_path / "data"),
+    }
+    log = tmp_path / "make-run.log"
+    with log.open("wb") as out:
+        # A session of its own: the test's Ctrl-C goes to it and its children only.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sims_support.gateway.devrun"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    yield process, log, ports
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_make_run_starts_worker_and_gateway_in_one_banner_and_ctrl_c_stops_both(
+    launched: tuple[subprocess.Popen[bytes], Path, dict[str, int]],
+) -> None:
+    process, log, ports = launched
+    assert waited(lambda: "Stop:" in log.read_text()), log.read_text()
+    base = f"http://127.0.0.1:{ports['gateway']}"
+
+    assert waited(lambda: _answers(f"{base}/readyz") == 200), log.read_text()
+    lines = log.read_text().splitlines()
+    ui = next(i for i, line in enumerate(lines) if "Temporal UI:" in line)
+    assert lines[ui + 1] == f"  HTTP API:      {base}/v1   (docs: {base}/docs)"
+    assert lines[ui + 2].startswith("  API keys:      no API key yet: create the first with ")
+    assert lines[ui + 3].startswith("  Try next:")
+
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, as the terminal sends it
+
+    assert process.wait(30) == 0, log.read_text()
+    assert "Stopping the worker and the dev server" in log.read_text()
+    assert all(port_is_free(ports[p]) for p in ("dev", "gateway")), log.read_text()
+
+
+def _answers(url: str) -> int | None:
+    try:
+        return httpx.get(url, timeout=2).status_code
+    except httpx.HTTPError:
+        return None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_when_the_gateway_ends_the_worker_and_its_dev_server_are_stopped_too(
+    launched: tuple[subprocess.Popen[bytes], Path, dict[str, int]],
+) -> None:
+    process, log, ports = launched
+    assert waited(lambda: "Stop:" in log.read_text()), log.read_text()
+    [gateway] = [pid for pid in _children(process.pid) if b"gateway.serve" in _command(pid)]
+
+    os.kill(gateway, signal.SIGKILL)
+
+    assert process.wait(30) != 0, "a gateway killed is a failure of make run"
+    assert "Stopping the worker and the dev server" in log.read_text()
+    assert port_is_free(ports["dev"]), log.read_text()
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
