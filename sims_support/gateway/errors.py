@@ -86,6 +86,7 @@ STATUS: dict[str, int] = {
     "WebhookRefused": 503,
     "WebhookMisconfigured": 503,
     "LedgerUnavailable": 503,
+    "Internal": 500,  # a bug of ours: never for anything a caller sends (schemathesis checks)
 }
 # Seconds a caller waits before trying again, by status.
 RETRY_AFTER = {429: 1, 503: 5}

@@ -9,19 +9,23 @@ counting what arrives in every case (413), so an oversized body is never read wh
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from email.message import Message as MimeHeader
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from activities.ledger import LedgerSchemaMismatch
 from domain.actors import Actor
 from sims_support.gateway.errors import ApiError, problem
 from sims_support.security.keys import KeyStore
 
+log = logging.getLogger(__name__)
 BODY_MAX = 256 * 1024
 ACTOR = "sims.actor"  # where the key's actor waits in the request's scope
 PUBLIC = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
@@ -63,7 +67,16 @@ class Gatekeeper:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         actor = None
         if scheme.lower() == "bearer" and token.strip():
-            actor = await asyncio.to_thread(self.keys().actor_for, token.strip())
+            try:
+                actor = await asyncio.to_thread(self.keys().actor_for, token.strip())
+            except LedgerSchemaMismatch as err:  # an older ledger: the message says what to do
+                raise ApiError("LedgerUnavailable", str(err), status=503) from None
+            except SQLAlchemyError as err:
+                # The driver's words may hold the URL's password: the log has them.
+                log.warning("the API keys cannot be read: %s", err)
+                raise ApiError(
+                    "LedgerUnavailable", "the API keys cannot be read now; try again", status=503
+                ) from None
         if actor is None:
             raise ApiError(
                 "Unauthenticated", UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"}

@@ -47,6 +47,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LedgerMissing, _ledger)
     app.add_exception_handler(LedgerSchemaMismatch, _ledger)
     app.add_exception_handler(SQLAlchemyError, _ledger)
+    # A bug of ours, never the caller's input: still a problem, its cause in the log only.
+    app.add_exception_handler(Exception, _unexpected)
 
 
 def _api_error(_: Request, err: Exception) -> Response:
@@ -81,6 +83,11 @@ def _ledger(_: Request, err: Exception) -> Response:
     else:
         detail = str(err)
     return problem(ApiError("LedgerUnavailable", detail, status=503))
+
+
+def _unexpected(request: Request, err: Exception) -> Response:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=err)
+    return problem(ApiError("Internal", "the gateway failed; its log says why", status=500))
 
 
 def _http(_: Request, err: Exception) -> Response:

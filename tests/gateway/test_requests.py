@@ -4,14 +4,27 @@ failure is an RFC 9457 problem whose `type` names it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
+from sims_support.gateway.app import create_app
 from sims_support.gateway.guard import BODY_MAX
-from tests.gateway.conftest import DESK, Tokens, bearer, case_now, new_key, wire
+from sims_support.security.keys import KeyStore
+from tests.gateway.conftest import (
+    DESK,
+    Tokens,
+    bearer,
+    case_now,
+    gateway_settings,
+    new_key,
+    wire,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -150,3 +163,24 @@ async def test_opening_a_reference_twice_is_a_conflict_and_no_case_is_not_found(
     assert (second.status_code, second.json()["title"]) == (409, "CaseAlreadyOpen")
     assert (missing.status_code, missing.json()["title"]) == (404, "NoSuchCase")
     assert (no_route.status_code, no_route.headers["content-type"]) == (404, PROBLEM)
+
+
+async def test_keys_in_a_ledger_of_an_older_schema_are_a_503_naming_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    KeyStore.at(url).create(DESK, dt.datetime.now(dt.UTC))
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE api_keys"))
+        conn.execute(sa.text("UPDATE schema_version SET version = 4"))
+    engine.dispose()
+    app = create_app(gateway_settings("nowhere", url))
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://g.test") as http:
+        answer = await http.get("/v1/cases", headers=bearer("sims_0a1b2c3d_x"))
+
+    assert (answer.status_code, answer.json()["title"]) == (503, "LedgerUnavailable")
+    assert "sims-case report --upgrade-ledger" in answer.json()["detail"]
+    assert answer.headers["retry-after"] == "5"
