@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from domain.actors import Role
 from domain.kpi import Period
+from domain.models import UNSET_IF_NONE
 from domain.refusals import InvalidInput, NotAllowed
 from sims_support.gateway.errors import ApiError, documented
 from sims_support.gateway.guard import Caller
@@ -35,7 +36,7 @@ REPORTERS = (Role.DESK, Role.PRODUCT_MANAGER)
 class Health(BaseModel):
     model_config = ConfigDict(frozen=True)
     status: Literal["ok", "ready"]
-    workers: int | None = None
+    workers: Annotated[int | None, UNSET_IF_NONE] = None  # how many poll the task queue
 
 
 @router.get("/healthz", operation_id="healthz", tags=["operations"], response_model=Health)
