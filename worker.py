@@ -69,7 +69,9 @@ def create_worker(
     *,
     settings: Settings | None = None,
     activities: Sequence[object] | None = None,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
+    """`max_cached_workflows=0` replays every workflow task from its history (tests)."""
     settings = settings or Settings()
     # Activities keep `client` as it is; the worker refuses unencrypted input when keyed.
     return Worker(
@@ -78,6 +80,7 @@ def create_worker(
         workflows=list(WORKFLOWS),
         workflow_runner=SANDBOX,
         activities=list(activities if activities is not None else activities_for(settings, client)),  # type: ignore[arg-type]
+        max_cached_workflows=max_cached_workflows,
     )
 
 

@@ -217,11 +217,11 @@ class CaseRecord:
         case_type, policy = self.intake.case_type, self.setup.policy
         return sla.evaluate(self.events, self.state, case_type, policy, self.calendar, now)
 
-    def take_due(self, view: sla.SlaView, now: dt.datetime) -> None:
-        """Take every timer action of `view` due by `now`, and lapse undecided shares."""
-        for due in view.pending:
-            if due.at > now:
-                break
+    def take_due(self, view: sla.SlaView, now: dt.datetime) -> list[sla.Due[sla.Action]]:
+        """Take every timer action of `view` due by `now`, and lapse undecided shares;
+        returns the actions taken."""
+        taken = [due for due in view.pending if due.at <= now]
+        for due in taken:
             self.record(EventKind.ACTION_TAKEN, due.key, now)
             if due.action is sla.Action.RESOLVE:
                 self.state = transition(CaseMachine, self.state, "resolve")
@@ -234,6 +234,7 @@ class CaseRecord:
         self.school_data, expired = self.school_data.expire_due(now)
         for access in expired:
             self.record(EventKind.PARTNER_ACCESS_EXPIRED, say.lapsed(access), now)
+        return taken
 
     def next_wake(self, view: sla.SlaView) -> dt.datetime | None:
         """The next timer action of `view`, or a share's expiry, whichever is sooner."""

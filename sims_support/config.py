@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     codec_token: SecretStr | None = None
     codec_port: Port = 8234
     codec_origins: str = "http://localhost:8233"
+    # Prometheus metrics of the worker (the SDK's and the product's), off unless a port.
+    metrics_port: Port | None = None
+    metrics_host: str = "127.0.0.1"
     # With keys, the worker refuses input that arrives unencrypted; this lets it through
     # while cases opened before encryption are still open (their histories are plaintext).
     accept_plaintext: bool = False

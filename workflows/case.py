@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.workflow_inputs import CaseInput
     from workflows import case_view
 
-from workflows import case_calls, effects
+from workflows import case_calls, effects, metrics
 from workflows.contract import (
     CASE_WORKFLOW,
     LINKED_CASE_CHANGED,
@@ -62,7 +62,8 @@ class CaseWorkflow:
         if not self._case.events:
             self._log_case(checked=workflow.patched(OPENED_BY))
         while True:
-            self._case.take_due(self._view(), workflow.now())
+            for due in self._case.take_due(self._view(), workflow.now()):
+                metrics.sla_action(due.action.value, self._case.priority.name)
             self._dirty = False  # an update landing while we await wakes the next pass
             self._publish()  # operators see the new state before any delivery ends
             await self._deliver()
@@ -184,6 +185,7 @@ class CaseWorkflow:
         try:
             answer = rule(*args, **kwargs)
         except Refusal as err:
+            metrics.refusal(err.type)
             raise case_view.refusal(err) from None
         self._dirty = self._dirty or len(self._case.events) > written
         return answer
@@ -212,7 +214,9 @@ class CaseWorkflow:
             if checked:
                 self._case.check_opening()
             self._case.log(workflow.now(), bounded=checked)
+            metrics.case_opened(self._case.intake.case_type.value, self._case.priority.name)
         except Refusal as err:
+            metrics.refusal(err.type)
             self._refusal = case_view.refusal(err)
             raise self._refusal from None
 

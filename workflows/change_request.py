@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.workflow_inputs import ChangeRequestInput, SetupRequest
     from workflows import cr_view
 
-from workflows import effects
+from workflows import effects, metrics
 from workflows.contract import (
     CHANGE_REQUEST_WORKFLOW,
     MERGE_VOTES,
@@ -77,8 +77,10 @@ class ChangeRequestWorkflow:
                     self._cr.check_opening()
                 self._cr.publish(workflow.now())
             except Refusal as err:
+                metrics.refusal(type(err).__name__)
                 self._refusal = refusal(err, non_retryable=True)
                 raise self._refusal from None
+            metrics.case_opened("change_request", "none")
         while True:
             self._cr.take_due(self._view(), workflow.now())
             await self._deliver()
@@ -153,6 +155,7 @@ class ChangeRequestWorkflow:
             self._cr.admit(event, req)
             self._cr.check(event, req)
         except Refusal as err:
+            metrics.refusal(type(err).__name__)
             raise refusal(err) from None
 
     def _apply(self, event: str, req: CaseRequest) -> ChangeRequestStatus:

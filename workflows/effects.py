@@ -16,6 +16,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 
+from workflows import metrics
+
 with workflow.unsafe.imports_passed_through():
     from activities.notify import Notifier
     from domain.kpi_ledger import NotificationOutcome
@@ -45,9 +47,11 @@ async def deliver(
             )
         except ActivityError as err:
             refused(f"{message.key}: {err.cause}")
-            delivered(message, NotificationOutcome.REFUSED)
+            outcome = NotificationOutcome.REFUSED
         else:
-            delivered(message, NotificationOutcome.DELIVERED)
+            outcome = NotificationOutcome.DELIVERED
+        delivered(message, outcome)
+        metrics.notification(message.kind.value, outcome.value)
         outbox.pop(0)
 
 

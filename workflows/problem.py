@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.refusals import Refusal
     from workflows import problem_view
 
-from workflows import effects
+from workflows import effects, metrics
 from workflows.contract import (
     LINK_CASE,
     LINKED_CASE_CHANGED,
@@ -64,6 +64,8 @@ class ProblemWorkflow:
     @workflow.run
     async def run(self, input: ProblemInput) -> ProblemStatus:
         self._refuse_opening()
+        if self._first_run:
+            metrics.case_opened("problem", self._problem.priority.name)
         while True:
             await self._deliver_news()
             self._publish()
@@ -98,6 +100,7 @@ class ProblemWorkflow:
         try:
             self._problem.check_link(link)
         except Refusal as err:
+            metrics.refusal(err.type)
             raise refusal(err, non_retryable=True) from None
 
     @checked_update
@@ -151,6 +154,7 @@ class ProblemWorkflow:
             self._problem.admit(event, req)
             self._problem.check(event, req)
         except Refusal as err:
+            metrics.refusal(err.type)
             raise refusal(err) from None
 
     def _apply(self, event: str, req: ProblemRequest) -> ProblemStatus:

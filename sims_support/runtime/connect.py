@@ -25,6 +25,7 @@ from sims_support.runtime.devserver import (
     StartupError,
     start_dev_server,
 )
+from sims_support.runtime.metrics import runtime_for
 
 __all__ = [
     "DevServerStopped",
@@ -71,10 +72,15 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 
 
 async def connect(
-    settings: Settings, *, address: str | None = None, namespace: str | None = None
+    settings: Settings,
+    *,
+    address: str | None = None,
+    namespace: str | None = None,
+    metrics: bool = False,
 ) -> Client:
     """A client with the pydantic converter (encrypting when keys are configured);
-    `Unreachable` when Temporal does not answer."""
+    `Unreachable` when Temporal does not answer. `metrics`: on the runtime that exports
+    them on SIMS_METRICS_PORT, when it is set (a worker's; a command's never binds it)."""
     address = address or settings.temporal_address
     namespace = namespace or settings.temporal_namespace
     api_key = settings.temporal_api_key
@@ -86,6 +92,7 @@ async def connect(
                 tls=tls_config(settings),
                 api_key=api_key.get_secret_value() if api_key else None,
                 data_converter=data_converter(settings.keyring),
+                runtime=(runtime_for(settings) if metrics else None),
             ),
             timeout=settings.connect_timeout,
         )
@@ -137,11 +144,14 @@ async def run_worker(
                 db_file, settings.dev_port, settings.dev_ui_port, codec_endpoint=endpoint
             )
             settings = _plain(settings, server.address)
-        client = await connect(settings)
+        client = await connect(settings, metrics=True)
         async with create_worker(client, settings.task_queue, settings=settings):
             say(_banner(settings, server))
             if codec is not None:
                 say(f"  Codec server:  {codec.url} (the UI decrypts payloads through it)")
+            if settings.metrics_port is not None:
+                where = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+                say(f"  Metrics:       {where} (Prometheus: the SDK's and sims_*)")
             await until_stopped(server)
             say("Stopping the worker" + (" and the dev server" if server else "") + "...")
     finally:
