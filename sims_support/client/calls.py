@@ -7,6 +7,7 @@ a case, a problem and a change request; everything else is written once, here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -17,6 +18,7 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -88,6 +90,8 @@ async def start(
         raise already_open from None
     try:
         status: S = await started.execute_update(OPENED, result_type=lifecycle.status_type)
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise unanswered(lifecycle, reference) from None  # or, when cancelled, CancelledError
     except (WorkflowUpdateFailedError, RPCError) as err:
         raise await explain(started, lifecycle, reference, err, OPENED) from None
     return status
@@ -122,6 +126,8 @@ async def update(
     found = handle(client, lifecycle, reference)
     try:
         status: S = await found.execute_update(event, request, result_type=lifecycle.status_type)
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise unanswered(lifecycle, reference) from None  # or, when cancelled, CancelledError
     except (WorkflowUpdateFailedError, RPCError) as err:
         raise await explain(found, lifecycle, reference, err, event) from None
     return status
@@ -136,6 +142,20 @@ async def query(
     except RPCError as err:
         raise await explain(found, lifecycle, reference, err, name) from None
     return status
+
+
+def unanswered(lifecycle: Lifecycle[S, R], reference: str) -> BaseException:
+    """The update call timed out before an answer: it may or may not have been applied;
+    a retry with the same request id is safe (a no-op if it was). A call the caller
+    cancelled (`asyncio.wait_for`, say) stays cancelled, as asyncio expects."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        return asyncio.CancelledError()
+    return ClientError(
+        "Unanswered",
+        f"{lifecycle.what(reference)} did not answer in time (is a worker running?); "
+        "retry with the same request id",
+    )
 
 
 def refusal(err: Exception) -> ClientError | None:
