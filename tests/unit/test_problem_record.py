@@ -300,3 +300,20 @@ def test_a_continued_run_takes_over_the_whole_record() -> None:
     assert continued == record
     assert continued.status() == record.status()
     assert record.carried(30).history_threshold == 30
+
+
+def test_past_max_problem_links_a_new_case_is_refused_but_a_linked_one_may_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from domain import problem_record
+    from domain.refusals import ProblemTooLarge
+
+    monkeypatch.setattr(problem_record, "MAX_LINKS", 3)
+    record = linked(("INC-1", Priority.P3), ("INC-2", Priority.P3), ("INC-3", Priority.P4))
+
+    with pytest.raises(ProblemTooLarge, match=r"max_problem_links: problem .* holds 3"):
+        record.check_link(LinkCase(case_reference="INC-4", priority=Priority.P2))
+    # A case already linked may link again (it reopened, or its priority moved).
+    assert record.link(LinkCase(case_reference="INC-1", priority=Priority.P1), NOW) is True
+    assert [c.reference for c in record.links] == ["INC-1", "INC-2", "INC-3"]
+    assert problem_record.SupportPolicy().max_problem_links == 5_000
