@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BeforeValidator, Field, SecretStr, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -209,3 +210,14 @@ def find_binary(name: str) -> str | None:
 
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     return shutil.which(name, path=search)
+
+
+def one_line(err: ValidationError, names: Mapping[str, str] | None = None) -> str:
+    """Every problem in a pydantic error on one line, each naming its field (or its flag)."""
+    parts = []
+    for problem in err.errors():
+        field = ".".join(str(part) for part in problem["loc"])
+        field = (names or {}).get(field, field)
+        message = problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{field}: {message}" if field else message)
+    return "; ".join(parts)

@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         settings = Settings()
     except ValidationError as err:
-        from sims_support.runtime.connect import one_line
+        from sims_support.config import one_line
 
         sys.exit(f"codec_server: configuration: {one_line(err)}")
     parser = argparse.ArgumentParser(description="the SIMS codec server for the Temporal UI")

@@ -81,6 +81,7 @@ STATUS: dict[str, int] = {
     # Temporal, a worker, the problem a case links to, the webhook or the ledger: not there
     # now, so try again.
     "Unavailable": 503,
+    "Unanswered": 503,  # the update call timed out: retry with the same key
     "ProblemUnavailable": 503,
     "WebhookUnavailable": 503,
     "WebhookRefused": 503,

@@ -10,14 +10,13 @@ import contextlib
 import shutil
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
 from temporalio.client import Client, TLSConfig
 
-from sims_support.config import Settings
+from sims_support.config import Settings, one_line
 from sims_support.runtime.converter import data_converter
 from sims_support.runtime.devserver import (
     DevServer,
@@ -240,14 +239,3 @@ def _cli_command() -> str:
     with contextlib.suppress(ValueError):
         return str(local.relative_to(Path.cwd()))
     return str(local)
-
-
-def one_line(err: ValidationError, names: Mapping[str, str] | None = None) -> str:
-    """Every problem in a pydantic error on one line, each naming its field (or its flag)."""
-    parts = []
-    for problem in err.errors():
-        field = ".".join(str(part) for part in problem["loc"])
-        field = (names or {}).get(field, field)
-        message = problem["msg"].removeprefix("Value error, ")
-        parts.append(f"{field}: {message}" if field else message)
-    return "; ".join(parts)
