@@ -41,7 +41,7 @@ __all__ = [
     "status",
 ]
 # Refusals that no retry of the same request can turn into a yes.
-PREVIEW = 80  # the characters of an event's text an update's answer shows
+PREVIEW = 40  # the characters of an event's text an update's answer shows
 FINAL = (LoggedAtInFuture, LoggedAtTooOld, ReopenWindowClosed, SchoolDataRefused)
 
 
@@ -128,27 +128,26 @@ def search_attributes(case: CaseRecord, view: sla.SlaView) -> list[SearchAttribu
     return pairs
 
 
-# The charter's words for each timer action (DESIGN §5), as a timer's summary says them.
+# The charter's words for each timer action (DESIGN §5), as a timer's summary says them:
+# short, for a case re-arms its timer at every update, and each is kept in its history.
 ACTIONS = {
-    sla.Action.RESPONSE_WARNING: "response warning (75% of the response target)",
-    sla.Action.RESPONSE_BREACH: "response target breached",
-    sla.Action.UPDATE_DUE: "update to the integrator due",
-    sla.Action.UPDATE_OVERDUE: "update overdue: escalate to the Partner Support Team manager",
-    sla.Action.INFORMATION_CHASER: "chase the integrator for the information asked",
-    sla.Action.RESOLVE: "Resolution Offered window closes: the case becomes Resolved",
+    sla.Action.RESPONSE_WARNING: "response warning",
+    sla.Action.RESPONSE_BREACH: "response breach",
+    sla.Action.UPDATE_DUE: "update due",
+    sla.Action.UPDATE_OVERDUE: "update overdue: escalate",
+    sla.Action.INFORMATION_CHASER: "chase the information asked",
+    sla.Action.RESOLVE: "offer lapses: Resolved",
 }
 
 
 def wake_summary(case: CaseRecord, view: sla.SlaView) -> str | None:
-    """Which deadline the case sleeps until, for its timer in the Web UI."""
+    """Which deadline the case sleeps until, for its timer in the Web UI (London time)."""
     due = case.next_wake(view)
     if due is None:
         return None
-    ref = f"{case.priority.name} {case.intake.reference}"
     action = next((d for d in view.pending if d.at == due), None)
-    if action is None:  # a share's approval window
-        return f"{ref}: a partner-access approval lapses at {london(due)} (London)"
-    return f"{ref}: {ACTIONS[action.action]} at {london(due)} (London)"
+    what = ACTIONS[action.action] if action else "partner access lapses"
+    return f"{what} {due.astimezone(LONDON):%a %d %b %H:%M}"
 
 
 def details(case: CaseRecord, view: sla.SlaView) -> str:
