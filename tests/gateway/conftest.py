@@ -4,6 +4,7 @@ own on a temporary SQLite file; httpx calls it in-process (ASGI)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import uuid
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -38,6 +40,7 @@ INTEGRATOR = Actor(role=Role.INTEGRATOR, id="INT-042")  # the factory's cases ar
 OTHER_INTEGRATOR = Actor(role=Role.INTEGRATOR, id="INT-999")
 PRODUCT_MANAGER = Actor(role=Role.PRODUCT_MANAGER, id="pm-ann")
 Tokens = Callable[[Actor], str]
+WORKFLOW_IDS = {"cases": "case-", "problems": "problem-", "change-requests": "cr-"}
 
 
 def gateway_settings(task_queue: str, ledger_url: str, **extra: Any) -> Settings:
@@ -72,10 +75,26 @@ def app(client: Client, worker: Worker, task_queue: str, ledger: Ledger, keys: K
 
 
 @pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def http(app: FastAPI, client: Client) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway, in-process. What a test opens it ends: a case left open on the
+    session's time-skipping server has timers every later skip of its clock must fire."""
+    opened: list[str] = []
+
+    async def note(response: httpx.Response) -> None:
+        where = response.headers.get("location", "")
+        if response.status_code == 201 and where.count("/") == 3:
+            _, _, kind, reference = where.split("/")
+            opened.append(f"{WORKFLOW_IDS[kind]}{reference}")
+
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as found:
+    hooks = {"response": [note]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://gateway.test", event_hooks=hooks
+    ) as found:
         yield found
+    for workflow_id in opened:
+        with contextlib.suppress(RPCError):  # it has ended already
+            await client.get_workflow_handle(workflow_id).terminate("the test is over")
 
 
 def bearer(token: str, key: str | None = None) -> dict[str, str]:
