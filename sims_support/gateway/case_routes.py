@@ -22,11 +22,7 @@ from domain.school_data import SchoolData
 from sims_support.client import cases, school
 from sims_support.client.errors import Refused
 from sims_support.gateway import links
-from sims_support.gateway.bodies import (
-    CASE_EVENTS,
-    SCHOOL_EVENTS,
-    OpenCase,
-)
+from sims_support.gateway.bodies import CASE_EVENTS, SCHOOL_EVENTS, OpenCase
 from sims_support.gateway.errors import documented
 from sims_support.gateway.guard import Caller
 from sims_support.gateway.params import (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -223,7 +223,3 @@ def _problem_response(status: int) -> dict[str, Any]:
             "WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}
         }
     return response
-
-
-def types_with(status: int, among: Iterable[str] = STATUS) -> list[str]:
-    return sorted(t for t in among if STATUS.get(t) == status)
