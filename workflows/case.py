@@ -63,7 +63,7 @@ class CaseWorkflow:
             self._log_case(checked=workflow.patched(OPENED_BY))
         while True:
             for due in self._case.take_due(self._view(), workflow.now()):
-                metrics.sla_action(due.action.value, self._case.priority.name)
+                metrics.sla_action(due.action, self._case.priority.name)
             self._dirty = False  # an update landing while we await wakes the next pass
             self._publish()  # operators see the new state before any delivery ends
             await self._deliver()
