@@ -43,17 +43,12 @@ from domain.refusals import (
     ReopenWindowClosed,
 )
 from domain.school_data import SchoolData
-from domain.workflow_inputs import CaseInput, CaseSetup
+from domain.workflow_inputs import CaseInput, CaseSetup, copied
 
 LOGGED_AT_SKEW = dt.timedelta(minutes=5)
 ESCALATED = "escalated_to_problem"
 # What a continued run takes over (CaseInput's fields, but the test-only threshold).
 CARRIED = tuple(name for name in CaseInput.model_fields if name != "history_threshold")
-
-
-def _copied(value: Any) -> Any:
-    """The record appends to its own lists, never to the input's."""
-    return list(value) if isinstance(value, list) else value
 
 
 @dataclass
@@ -77,7 +72,7 @@ class CaseRecord:
 
     @classmethod
     def from_input(cls, input: CaseInput) -> CaseRecord:
-        given: dict[str, Any] = {k: _copied(getattr(input, k)) for k in CARRIED}
+        given: dict[str, Any] = {k: copied(getattr(input, k)) for k in CARRIED}
         return cls(**given)
 
     def carried(self, history_threshold: int | None = None) -> CaseInput:

@@ -43,6 +43,7 @@ from domain.problems import (
     too_many_links,
 )
 from domain.refusals import InvalidTransition, NotReady, ProblemClosed, ProblemTooLarge
+from domain.workflow_inputs import copied
 
 Kind = ProblemEventKind
 PROBLEM = Subject(Lifecycle.PROBLEM)
@@ -75,11 +76,6 @@ NEWS = {
 CARRIED = tuple(name for name in ProblemInput.model_fields if name != "history_threshold")
 
 
-def _copied(value: Any) -> Any:
-    """The record appends to its own lists, never to the input's."""
-    return list(value) if isinstance(value, list) else value
-
-
 @dataclass
 class ProblemRecord:
     opening: OpenProblem
@@ -103,7 +99,7 @@ class ProblemRecord:
 
     @classmethod
     def from_input(cls, input: ProblemInput) -> ProblemRecord:
-        given = {k: _copied(getattr(input, k)) for k in CARRIED if k not in ("scope", "school_urn")}
+        given = {k: copied(getattr(input, k)) for k in CARRIED if k not in ("scope", "school_urn")}
         record = cls(**given)
         if input.scope:
             record.scope, record.school_urn = input.scope, input.school_urn

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +21,11 @@ from domain.notifications import Notification
 from domain.policy import SupportPolicy
 from domain.problem_links import LinkedCaseChanged
 from domain.school_data import SchoolData
+
+
+def copied(value: Any) -> Any:
+    """A carried list copied, so a record appends to its own and never to its input's."""
+    return list(value) if isinstance(value, list) else value
 
 
 class SetupRequest(BaseModel):
