@@ -68,6 +68,7 @@ PHRASES = {
     "vote": "vote on a",
     "unvote": "withdraw a vote on a",
     "mark_duplicate": "mark as a duplicate a",
+    "apply_policy": "apply a support policy to a",
 }
 
 DESK, INTEGRATOR, SCHOOL, PM = Role.DESK, Role.INTEGRATOR, Role.SCHOOL, Role.PRODUCT_MANAGER
@@ -93,6 +94,7 @@ PERMISSIONS: Mapping[Lifecycle, Mapping[str, frozenset[Role]]] = {
         "request_partner_access": frozenset({DESK}),
         "approve_partner_access": frozenset({INTEGRATOR, SCHOOL}),
         "refuse_partner_access": frozenset({INTEGRATOR, SCHOOL}),
+        "apply_policy": frozenset({DESK}),
     },
     Lifecycle.PROBLEM: {
         event: frozenset({DESK})
@@ -112,6 +114,7 @@ PERMISSIONS: Mapping[Lifecycle, Mapping[str, frozenset[Role]]] = {
             event: frozenset({PM})
             for event in ("review", "consider", "plan", "deliver", "reject", "mark_duplicate")
         },
+        "apply_policy": frozenset({DESK}),
     },
 }
 # Who may open each lifecycle (a case's opener must also own it: `permit_opening`).

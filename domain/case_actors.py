@@ -32,6 +32,7 @@ from domain.models import (
     Visibility,
 )
 from domain.notifications import NotificationKind
+from domain.policy_change import APPLY_POLICY, ApplyPolicy
 from domain.school_data import ApprovePartnerAccess, RefusePartnerAccess
 from domain.workflow_inputs import CaseSetup
 
@@ -55,6 +56,8 @@ def subject(intake: OpenCase) -> Subject:
 
 def event_name(req: CaseRequest) -> str:
     """The update (and permission-table event) a request is."""
+    if isinstance(req, ApplyPolicy):
+        return APPLY_POLICY
     return SCHOOL_EVENTS[type(req)] if type(req) in SCHOOL_EVENTS else event_of(req)
 
 

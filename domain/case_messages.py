@@ -87,3 +87,7 @@ def problem_fix_refused(kind: str) -> str:
 
 def linking_in_progress(problem: str) -> str:
     return f"the case is being linked to problem {problem}; try again in a moment"
+
+
+def closed_to_policy(reference: str, state: str) -> str:
+    return f"case {reference} is {state}: a closed case keeps the policy it ran on"

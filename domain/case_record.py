@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain import case_actors, sla
+from domain import case_actors, policy_change, sla
 from domain import case_messages as say
 from domain.actors import SYSTEM, Actor
 from domain.calendar import WorkingCalendar
@@ -32,9 +32,11 @@ from domain.models import (
     Reopen,
 )
 from domain.notifications import Notification, NotificationKind
+from domain.policy_change import ApplyPolicy
 from domain.priority import priority_for
 from domain.problem_links import LinkedCaseChanged, NewsKind, ProblemNews
 from domain.refusals import (
+    CaseClosed,
     EscalationInProgress,
     InvalidResolutionKind,
     LoggedAtInFuture,
@@ -43,7 +45,7 @@ from domain.refusals import (
     ReopenWindowClosed,
 )
 from domain.school_data import SchoolData
-from domain.workflow_inputs import CaseInput, CaseSetup, copied
+from domain.workflow_inputs import CaseInput, CaseSetup, copied, shared_setup
 
 LOGGED_AT_SKEW = dt.timedelta(minutes=5)
 ESCALATED = "escalated_to_problem"
@@ -159,6 +161,29 @@ class CaseRecord:
                     open=self.state == ESCALATED,
                 )
             )
+
+    def check_policy(self, req: ApplyPolicy) -> None:
+        """Raise unless the case may take the policy now: open, and the version its
+        policy's; changes nothing (the same version again is accepted, as a no-op)."""
+        if not self.is_new(req):
+            return
+        self._check_open()
+        if self.closed:
+            raise CaseClosed(say.closed_to_policy(self.intake.reference, self.state))
+        policy_change.check_version(req)
+
+    def apply_policy(self, req: ApplyPolicy, now: dt.datetime) -> None:
+        """Run on the request's policy from now on (DESIGN §15): record `policy_changed`;
+        every clock is derived again from the log under it. Its version already: no-op."""
+        self.check_policy(req)
+        assert self.setup is not None
+        if not self.is_new(req) or policy_change.policy_version(self.setup.policy) == req.version:
+            return
+        line = policy_change.changed_line(self.setup.policy, req.policy)
+        self.setup = shared_setup(CaseSetup(policy=req.policy, calendar=self.setup.calendar))
+        self.record(EventKind.POLICY_CHANGED, line, now, request_id=req.request_id, actor=req.actor)
+        self.request_ids.append(req.request_id)
+        self.request_digests[req.request_id] = case_actors.fingerprint_of(req)
 
     def start_linking(self, req: EscalateToProblem) -> None:
         """Every other request waits while the case is linked at its problem."""

@@ -104,6 +104,8 @@ class CrEventKind(StrEnum):
     VOTES_NOT_MERGED = "votes_not_merged"
     ACTION_TAKEN = "action_taken"
     NOTIFICATION_REFUSED = "notification_refused"
+    # The desk applied a new support policy (DESIGN §15); facts: old_version, new_version.
+    POLICY_CHANGED = "policy_changed"
 
 
 # The event each decision records, and so the instant its stage began.
@@ -153,6 +155,8 @@ class ChangeRequestStatus(BaseModel):
     # The `status` query's is the whole log; an update's only what the update recorded.
     timeline: list[CrEvent]
     timeline_total: int | None = None
+    # The support policy it runs on (`domain.policy_change.policy_version`; DESIGN §15).
+    policy_version: str | None = None
 
 
 def last(events: Sequence[CrEvent], kind: CrEventKind) -> CrEvent | None:

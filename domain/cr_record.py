@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from domain import cr_schedule
+from domain import cr_schedule, policy_change
 from domain.actors import (
     SYSTEM,
     Actor,
@@ -44,7 +44,9 @@ from domain.machines import ChangeRequestMachine, check_transition, transition
 from domain.models import CaseRequest
 from domain.notifications import Notification
 from domain.policy import SupportPolicy
+from domain.policy_change import ApplyPolicy
 from domain.refusals import (
+    ChangeRequestClosed,
     ChangeRequestRefused,
     InvalidDuplicate,
     NotReady,
@@ -217,6 +219,44 @@ class ChangeRequestRecord:
         if isinstance(req, MarkDuplicate):
             self.merge_into = req.original_reference
         return decision
+
+    def check_policy(self, req: ApplyPolicy) -> None:
+        """Raise unless the request may take the policy now: open, and the version its
+        policy's; changes nothing (the same version again is accepted, as a no-op)."""
+        if not self.is_new(req):
+            return
+        if not self.events:
+            raise NotReady("the change request is still being opened; try again")
+        if self.closed:
+            raise ChangeRequestClosed(
+                f"change request {self.request.reference} is {self.state}: "
+                "a closed change request keeps the policy it ran on"
+            )
+        policy_change.check_version(req)
+
+    def apply_policy(self, req: ApplyPolicy, now: dt.datetime) -> None:
+        """Run on the request's policy from now on (DESIGN §15): record `policy_changed`;
+        the reminders are derived again under it. Its version already: a no-op."""
+        self.check_policy(req)
+        assert self.policy is not None
+        old = policy_change.policy_version(self.policy)
+        if not self.is_new(req) or old == req.version:
+            return
+        line = policy_change.changed_line(self.policy, req.policy)
+        self.policy = req.policy
+        self.request_ids.append(req.request_id)
+        self.request_digests[req.request_id] = fingerprint(policy_change.APPLY_POLICY, req)
+        facts = {"old_version": old, "new_version": req.version}
+        self.events.append(
+            CrEvent(
+                kind=CrEventKind.POLICY_CHANGED,
+                at=now,
+                request_id=req.request_id,
+                actor=req.actor,
+                detail=line,
+                facts=facts,
+            )
+        )
 
     def merge(self, merge: MergeVotes, now: dt.datetime) -> None:
         """Link a duplicate and count its voters who do not vote here yet; idempotent."""

@@ -65,6 +65,20 @@ def taken(events: Sequence[CrEvent]) -> set[str]:
     return {e.detail for e in events if e.kind is CrEventKind.ACTION_TAKEN}
 
 
+def taken_before_policy_change(
+    events: Sequence[CrEvent], since: dt.datetime, action: CrAction
+) -> CrEvent | None:
+    """The last `action` taken since `since` (its stage began, or its review), if the
+    policy has changed since then too (DESIGN §15): the new policy moves the reminder, it
+    does not make a new one. Without a policy change, None, as it always was."""
+    later = [e for e in events if e.at >= since]
+    if not any(e.kind is CrEventKind.POLICY_CHANGED for e in later):
+        return None
+    prefix = f"{action}@"
+    found = [e for e in later if e.kind is CrEventKind.ACTION_TAKEN and e.detail.startswith(prefix)]
+    return found[-1] if found else None
+
+
 def stage_started(events: Sequence[CrEvent], state: str) -> dt.datetime | None:
     start = STAGE_STARTS.get(state)
     event = last(events, start) if start else None
@@ -105,15 +119,24 @@ def evaluate(
     if state == "planned_for_future_release":
         reminder = add_months(began, policy.cr_planned_reminder_months)
         overdue = add_months(began, policy.cr_planned_overdue_months)
-        due += [Due(reminder, CrAction.DELIVERY_DUE), Due(overdue, CrAction.DELIVERY_OVERDUE)]
-        delivery_overdue = now >= overdue
+        if taken_before_policy_change(events, began, CrAction.DELIVERY_DUE) is None:
+            due.append(Due(reminder, CrAction.DELIVERY_DUE))
+        late = taken_before_policy_change(events, began, CrAction.DELIVERY_OVERDUE)
+        if late is None:
+            due.append(Due(overdue, CrAction.DELIVERY_OVERDUE))
+        delivery_overdue = now >= overdue or late is not None
     else:
         anchor = max(began, last_reviewed(events, state) or began)
+        # After a policy change the reminders run on from the last one sent.
+        reminded = taken_before_policy_change(events, anchor, CrAction.REVIEW_DUE)
+        anchor = reminded.at if reminded else anchor
         due.append(review_reminder(anchor, policy.cr_review_interval_months, now, done))
     if state == "considered_for_future_release":
         lapse = add_months(began, policy.cr_considered_lapse_months)
-        due.append(Due(lapse, CrAction.DECISION_DUE))
-        decision_due = now >= lapse
+        lapsed = taken_before_policy_change(events, began, CrAction.DECISION_DUE)
+        if lapsed is None:
+            due.append(Due(lapse, CrAction.DECISION_DUE))
+        decision_due = now >= lapse or lapsed is not None
     pending = sorted(d for d in due if d.key not in done)
     return ScheduleView(
         pending=pending, decision_due=decision_due, delivery_overdue=delivery_overdue

@@ -311,6 +311,8 @@ class CaseStatus(BaseModel):
     # The `status` query's is the whole log; an update's only what the update recorded.
     timeline: list[CaseEvent]
     timeline_total: int | None = None  # how many events the case has (None before 0.2)
+    # The support policy it runs on (`domain.policy_change.policy_version`; DESIGN §15).
+    policy_version: str | None = None
 
 
 class CaseOutcome(BaseModel):

@@ -80,6 +80,10 @@ class ProblemUnavailable(Refusal):
     pass
 
 
+class ChangeRequestClosed(Refusal):
+    pass
+
+
 class ProblemClosed(Refusal):
     pass
 

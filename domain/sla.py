@@ -104,6 +104,35 @@ def taken(events: list[CaseEvent]) -> set[str]:
     return {e.detail for e in events if e.kind is EventKind.ACTION_TAKEN}
 
 
+def taken_before_policy_change(
+    events: list[CaseEvent], since: int, action: Action
+) -> CaseEvent | None:
+    """The last `action` taken since the event at index `since` (the one that started its
+    clock), if the policy has changed since then too (DESIGN §15): the new policy moves
+    that deadline, it does not make a new one, so what was done for it is not done again
+    and a breach recorded stays recorded. Without a policy change, None: a deadline
+    recomputed otherwise (a priority change) is a new one, as it always was."""
+    later = events[since:]
+    if not any(e.kind is EventKind.POLICY_CHANGED for e in later):
+        return None
+    prefix = f"{action}@"
+    return next(
+        (
+            e
+            for e in reversed(later)
+            if e.kind is EventKind.ACTION_TAKEN and e.detail.startswith(prefix)
+        ),
+        None,
+    )
+
+
+def _index_of(events: list[CaseEvent], event: CaseEvent | None) -> int:
+    """Where `event` (one of `events`, by identity) is; 0 for None (since logging)."""
+    if event is None:
+        return 0
+    return next(i for i in range(len(events) - 1, -1, -1) if events[i] is event)
+
+
 def _last(
     events: list[CaseEvent], kinds: frozenset[EventKind] | set[EventKind]
 ) -> CaseEvent | None:
@@ -158,14 +187,21 @@ def _response(
     closed = _last(events, set(CLOSINGS))
     stop = ack.at if ack else (closed.at if closed else None)
     used = calendar.working_time_between(start, ack.at) if ack else None
+    # The deadline belongs to the priority last set: a policy change since only moves it.
+    since = max(i for i, e in enumerate(events) if e.priority is not None)
+    warned = taken_before_policy_change(events, since, Action.RESPONSE_WARNING)
+    breached = taken_before_policy_change(events, since, Action.RESPONSE_BREACH)
     pending: list[Due[Action]] = []
     if stop is None:
-        status = ClockStatus.BREACHED if now > deadline else ClockStatus.PENDING
-        if now < deadline:
+        late = now > deadline or breached is not None
+        status = ClockStatus.BREACHED if late else ClockStatus.PENDING
+        if now < deadline and warned is None and breached is None:
             pending.append(Due(warning, Action.RESPONSE_WARNING))
-        pending.append(Due(deadline, Action.RESPONSE_BREACH))
+        if breached is None:
+            pending.append(Due(deadline, Action.RESPONSE_BREACH))
     else:
-        status = ClockStatus.MET if stop <= deadline else ClockStatus.BREACHED
+        met = stop <= deadline and breached is None
+        status = ClockStatus.MET if met else ClockStatus.BREACHED
     left = calendar.working_time_between(now, deadline) if status is ClockStatus.PENDING else None
     clock = Clock(
         name="response",
@@ -196,7 +232,10 @@ def _update(
     interval = policy.update_interval_for(case_type, current_priority(events))
     due = calendar.add_working_time(since, interval)
     escalation = calendar.add_working_time(due, policy.update_escalation_grace)
-    status = ClockStatus.BREACHED if now > due else ClockStatus.PENDING
+    started = _index_of(events, contact)
+    missed = taken_before_policy_change(events, started, Action.UPDATE_DUE)
+    escalated = taken_before_policy_change(events, started, Action.UPDATE_OVERDUE)
+    status = ClockStatus.BREACHED if now > due or missed is not None else ClockStatus.PENDING
     left = calendar.working_time_between(now, due) if now < due else None
     clock = Clock(
         name="update",
@@ -205,7 +244,9 @@ def _update(
         escalation_at=escalation,
         working_time_left=left,
     )
-    return clock, [Due(due, Action.UPDATE_DUE), Due(escalation, Action.UPDATE_OVERDUE)]
+    pending = [] if missed else [Due(due, Action.UPDATE_DUE)]
+    pending += [] if escalated else [Due(escalation, Action.UPDATE_OVERDUE)]
+    return clock, pending
 
 
 def _information_chaser(
@@ -215,8 +256,13 @@ def _information_chaser(
     if state != "awaiting_information" or request is None:
         return []
     done = taken(events)
+    # After a policy change the chasers run on from the last one sent, at the new period.
+    chased = taken_before_policy_change(
+        events, _index_of(events, request), Action.INFORMATION_CHASER
+    )
+    since = chased.at if chased else request.at
     chase = Due(
-        calendar.add_working_time(request.at, policy.information_chaser), Action.INFORMATION_CHASER
+        calendar.add_working_time(since, policy.information_chaser), Action.INFORMATION_CHASER
     )
     # Chase again every period while the integrator stays silent.
     while chase.key in done:

@@ -99,6 +99,9 @@ class EventKind(StrEnum):
     PARTNER_ACCESS_EXPIRED = "partner_access_expired"
     # The integrator's or the school's rating of the service (DESIGN §12).
     FEEDBACK_GIVEN = "feedback_given"
+    # The desk applied a new support policy (DESIGN §15); `detail`: the versions and what
+    # changed. Every clock is derived under the new policy from here on.
+    POLICY_CHANGED = "policy_changed"
 
 
 class Visibility(StrEnum):

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.case_record import CaseRecord
     from domain.case_school_data import SchoolRequest
     from domain.models import CaseOutcome, CaseRequest, CaseStatus, EventKind
+    from domain.policy_change import ApplyPolicy
     from domain.problem_links import ProblemNews
     from domain.refusals import Refusal
     from domain.workflow_inputs import CaseInput
@@ -139,6 +140,13 @@ class CaseWorkflow:
     def give_feedback(self, req: models.GiveFeedback) -> CaseStatus:
         return self._apply(req)
 
+    @checked_update
+    def apply_policy(self, req: ApplyPolicy) -> CaseStatus:
+        """The desk's new support policy (DESIGN §15): every clock derived again under it."""
+        written = len(self._case.events)
+        self._ruled(self._case.apply_policy, req, workflow.now())
+        return self._answer(written)
+
     @workflow.signal(name=PROBLEM_NEWS)
     async def problem_news(self, news: ProblemNews) -> None:
         await workflow.wait_condition(
@@ -196,6 +204,8 @@ class CaseWorkflow:
         self._ruled(self._case.admit, req)
         if isinstance(req, SchoolRequest):
             self._ruled(self._case.check_school, req, workflow.now())
+        elif isinstance(req, ApplyPolicy):
+            self._ruled(self._case.check_policy, req)
         else:
             self._ruled(self._case.check, req)
 

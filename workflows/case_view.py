@@ -19,6 +19,7 @@ from domain.actors import Actor
 from domain.case_messages import LONDON, london
 from domain.case_record import CaseRecord
 from domain.models import CaseEvent, CaseOutcome, CaseStatus, EventKind, ResolutionKind
+from domain.policy_change import policy_version
 from domain.refusals import (
     LoggedAtInFuture,
     LoggedAtTooOld,
@@ -70,6 +71,7 @@ def status(case: CaseRecord, view: sla.SlaView, since: int | None = None) -> Cas
         paused_working_time=view.paused_working_time,
         timeline=list(case.events) if since is None else [preview(e) for e in case.events[since:]],
         timeline_total=len(case.events),
+        policy_version=policy_version(case.setup.policy) if case.setup else None,
     )
 
 

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.cr_record import ChangeRequestRecord
     from domain.cr_schedule import ScheduleView
     from domain.models import CaseRequest
+    from domain.policy_change import ApplyPolicy
     from domain.refusals import Refusal
     from domain.workflow_inputs import ChangeRequestInput, SetupRequest
     from workflows import cr_view
@@ -137,6 +138,14 @@ class ChangeRequestWorkflow:
     def mark_duplicate(self, req: MarkDuplicate) -> ChangeRequestStatus:
         return self._apply("mark_duplicate", req)
 
+    @checked_update
+    def apply_policy(self, req: ApplyPolicy) -> ChangeRequestStatus:
+        """The desk's new support policy (DESIGN §15): the reminders derived again under it."""
+        written = len(self._cr.events)
+        self._cr.apply_policy(req, workflow.now())
+        self._dirty = True
+        return cr_view.status(self._cr, self._view(), since=written)
+
     @workflow.signal(name=MERGE_VOTES)
     async def merge_votes(self, merge: MergeVotes) -> None:
         """A duplicate hands over its voters; a repeated hand-over changes nothing."""
@@ -153,7 +162,10 @@ class ChangeRequestWorkflow:
     def _check(self, event: str, req: CaseRequest) -> None:
         try:
             self._cr.admit(event, req)
-            self._cr.check(event, req)
+            if isinstance(req, ApplyPolicy):
+                self._cr.check_policy(req)
+            else:
+                self._cr.check(event, req)
         except Refusal as err:
             metrics.refusal(type(err).__name__)
             raise refusal(err) from None

@@ -17,6 +17,12 @@ TASK_QUEUE = "sims-support"
 CASE_WORKFLOW = "CaseWorkflow"
 PROBLEM_WORKFLOW = "ProblemWorkflow"
 CHANGE_REQUEST_WORKFLOW = "ChangeRequestWorkflow"
+# The monthly KPI report (DESIGN §15): one run per firing of its schedule, whose id is
+# fixed so `sims-case report schedule --list` / `--delete` find it; the schedule adds the
+# scheduled time to the workflow id of each run (`kpi-report-2026-12-01T09:00:00Z`).
+MONTHLY_KPI_REPORT_WORKFLOW = "MonthlyKpiReport"
+KPI_REPORT_SCHEDULE_ID = "kpi-report-monthly"
+KPI_REPORT_WORKFLOW_ID = "kpi-report"
 
 # Updates, queries and signals every lifecycle, or one of them, answers.
 OPENED = "opened"
@@ -26,6 +32,8 @@ LINK_CASE = "link_case"
 LINKED_CASE_CHANGED = "linked_case_changed"
 PROBLEM_NEWS = "problem_news"
 MERGE_VOTES = "merge_votes"
+# A new support policy for an open case or change request (DESIGN §15), from the desk.
+APPLY_POLICY = "apply_policy"
 
 # `workflow.patched` ids: a run recorded before the change replays as it ran.
 # The opening checks of 0.2: the opener (DESIGN §12's table) and a back-dated logged_at.
@@ -86,4 +94,5 @@ WORKFLOW_ID_PREFIXES = {
     CASE_WORKFLOW: "case-",
     PROBLEM_WORKFLOW: "problem-",
     CHANGE_REQUEST_WORKFLOW: "cr-",
+    MONTHLY_KPI_REPORT_WORKFLOW: f"{KPI_REPORT_WORKFLOW_ID}-",
 }

@@ -15,6 +15,7 @@ from domain import cr_schedule
 from domain.change_requests import STAGES, ChangeRequestStatus, CrEventKind, last
 from domain.cr_record import ChangeRequestRecord, duplicates, fact, voters
 from domain.models import CaseType
+from domain.policy_change import policy_version
 from workflows import search
 from workflows.case_view import LONDON, london
 
@@ -49,6 +50,7 @@ def status(
         delivery_overdue=view.delivery_overdue,
         timeline=list(events[since or 0 :]),
         timeline_total=len(events),
+        policy_version=policy_version(cr.policy),
     )
 
 

@@ -90,7 +90,14 @@ def _keys() -> Actions:
     return keys
 
 
+def _policy() -> Actions:
+    from sims_support.cli import policy
+
+    return policy
+
+
 KEYS = Group("keys", "API keys for the HTTP gateway, each acting as one actor")
+POLICY = Group("policy", "the support policy: show it, apply a new one to open cases")
 
 
 # Each command with actions of its own, and its module: imported when the command is used
@@ -102,6 +109,7 @@ GROUPS: dict[str, tuple[Group, Callable[[], Actions]]] = {
     REPORT.name: (REPORT, _report),
     SCHOOL.name: (SCHOOL, _school),
     KEYS.name: (KEYS, _keys),
+    POLICY.name: (POLICY, _policy),
 }
 
 

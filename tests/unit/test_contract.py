@@ -15,7 +15,7 @@ from workflows.problem import ProblemWorkflow
 ANSWERS = {
     CaseWorkflow: (
         contract.CASE_WORKFLOW,
-        {contract.OPENED, *contract.CASE_EVENTS, *contract.SCHOOL_EVENTS},
+        {contract.OPENED, *contract.CASE_EVENTS, *contract.SCHOOL_EVENTS, contract.APPLY_POLICY},
         {contract.STATUS, contract.SCHOOL_DATA},
         {contract.PROBLEM_NEWS},
     ),
@@ -27,7 +27,7 @@ ANSWERS = {
     ),
     ChangeRequestWorkflow: (
         contract.CHANGE_REQUEST_WORKFLOW,
-        {contract.OPENED, *contract.CHANGE_REQUEST_EVENTS},
+        {contract.OPENED, *contract.CHANGE_REQUEST_EVENTS, contract.APPLY_POLICY},
         {contract.STATUS},
         {contract.MERGE_VOTES},
     ),
@@ -69,3 +69,9 @@ def test_workflow_ids_keep_the_prefixes_recorded_histories_carry() -> None:
     assert contract.problem_workflow_id("PRB-7") == "problem-PRB-7"
     assert contract.change_request_workflow_id("CR-3") == "cr-CR-3"
     assert contract.TASK_QUEUE == "sims-support"
+
+
+def test_the_policy_update_is_named_as_the_domain_names_it() -> None:
+    from domain.policy_change import APPLY_POLICY
+
+    assert contract.APPLY_POLICY == APPLY_POLICY
