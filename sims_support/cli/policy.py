@@ -2,7 +2,8 @@
 
 `policy show [--file F]` prints the policy as the worker reads it (the charter's
 defaults, the TOML file, `SIMS_POLICY_*`) and its version. `policy apply [--file F]
-[--dry-run]` sends it to every open case and change request, as the desk (`--as`): each
+[--dry-run]` sends it to every open case and change request of the task queue
+(`--task-queue`, else SIMS_TASK_QUEUE), as the desk (`--as`): each
 records `policy_changed` and derives its clocks again under it; the same policy again
 changes nothing. `--file` defaults to `SIMS_POLICY_FILE`; a file that is not a valid
 policy is refused naming the field, before anything is sent. Exit 3 when a workflow
@@ -81,8 +82,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> str:
         return json.dumps(shown, indent=2)
     actor = actor_of(args, settings)
     client = await connect(settings, address=args.address, namespace=args.namespace)
+    task_queue = args.task_queue or settings.task_queue
     applied = await apply_policy(
-        client, policy, actor=actor, dry_run=args.dry_run, timeout=args.wait
+        client, policy, actor=actor, dry_run=args.dry_run, timeout=args.wait, task_queue=task_queue
     )
     output = applied.model_dump_json(indent=2) if args.json else rendered(applied)
     if applied.counts["failed"]:

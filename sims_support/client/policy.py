@@ -34,10 +34,11 @@ from sims_support.client.change_requests import CHANGE_REQUEST
 from sims_support.client.errors import ClientError
 from workflows import contract
 
-# Every case and change request still running: a closed one keeps the policy it ran on.
+# Every case and change request still running (a closed one keeps the policy it ran on)
+# on the task queue: the workers there are the ones the policy is for.
 OPEN_QUERY = (
     f'WorkflowType IN ("{contract.CASE_WORKFLOW}", "{contract.CHANGE_REQUEST_WORKFLOW}") '
-    'AND ExecutionStatus = "Running"'
+    'AND ExecutionStatus = "Running" AND TaskQueue = "{task_queue}"'
 )
 # How many workflows are asked at once.
 CONCURRENCY = 16
@@ -93,10 +94,13 @@ class PolicyApplied(BaseModel):
         return {outcome.value: found[outcome] for outcome in Outcome}
 
 
-async def open_targets(client: Client) -> list[Target]:
-    """Every running case and change request, from the visibility API (every page)."""
+async def open_targets(client: Client, task_queue: str = contract.TASK_QUEUE) -> list[Target]:
+    """Every running case and change request on `task_queue`, from the visibility API
+    (every page)."""
+    if '"' in task_queue or "\\" in task_queue:
+        raise ClientError("InvalidInput", f"task_queue: {task_queue!r} holds a quote")
     found = []
-    async for execution in client.list_workflows(OPEN_QUERY):
+    async for execution in client.list_workflows(OPEN_QUERY.format(task_queue=task_queue)):
         kind = execution.workflow_type
         if kind in LIFECYCLES:
             reference = execution.id.removeprefix(contract.WORKFLOW_ID_PREFIXES[kind])
@@ -111,10 +115,12 @@ async def apply_policy(
     actor: Actor,
     dry_run: bool = False,
     timeout: float = 30.0,
+    task_queue: str = contract.TASK_QUEUE,
     targets: Sequence[Target] | None = None,
 ) -> PolicyApplied:
-    """Send `policy` to every open case and change request (or `targets`) as `actor`;
-    `timeout` seconds per workflow. Refusals are reported per workflow, never raised."""
+    """Send `policy` to every open case and change request on `task_queue` (or to
+    `targets`) as `actor`; `timeout` seconds per workflow. Refusals are reported per
+    workflow, never raised."""
     version = policy_version(policy)
     request = ApplyPolicy(
         # One id per run: a retried call within it is a no-op; a later run is a new request,
@@ -124,7 +130,7 @@ async def apply_policy(
         policy=policy,
         version=version,
     )
-    found = list(targets) if targets is not None else await open_targets(client)
+    found = list(targets) if targets is not None else await open_targets(client, task_queue)
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(target: Target) -> Applied:
