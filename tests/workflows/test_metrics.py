@@ -1,7 +1,7 @@
 """The worker's Prometheus endpoint (DESIGN §15), scraped during a P1 incident's life on
 the time-skipping server: the SDK's metrics and each product metric with its labels and
-counts. The worker caches no workflow, so every task is a replay of the whole history
-(what a restarted worker does): no metric is counted twice."""
+counts. The worker caches no workflow, so every task is a replay of the whole history,
+and then it restarts and a new one replays it again: no metric is counted twice."""
 
 from __future__ import annotations
 
@@ -112,8 +112,10 @@ async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay
         assert figures(first) == expected, first
         assert "temporal_workflow_task_execution_latency" in first  # the SDK's own
         assert "temporal_request" in first
+    # The worker restarts: the next task, on a new worker, replays the whole life again.
+    async with create_worker(client, queue, activities=activities):
         end = Withdraw(request_id=request_id(), reason="x")
-        await send(client, case.reference, "withdraw", end)  # replays the whole life again
+        await send(client, case.reference, "withdraw", end)
         again = await scrape()
     assert figures(again) == expected, again
     assert counted(again, "sims_cases_opened_total", task_queue=queue) == 1
