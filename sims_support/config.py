@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: Port = 8000
     gateway_wait: float = Field(30.0, gt=0, le=300)
+    # Prometheus metrics of the gateway (its requests, its client's), off unless a port: its
+    # own, as the worker's process holds metrics_port; on metrics_host too.
+    gateway_metrics_port: Port | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:

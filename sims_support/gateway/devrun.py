@@ -2,15 +2,18 @@
 HTTP gateway (`sims-gateway --dev`), as one command.
 
 The worker's banner is passed through with the gateway's address and its docs beside the
-UI's, and, while the key store holds no active key, how to create the first. Ctrl-C
-reaches both (they share the terminal's process group) and each stops itself; if either
-ends, the other is stopped; SIGTERM is passed on to both. Each child is asked to get
-SIGTERM should this process be killed outright (Linux).
+UI's, both metrics endpoints (the worker's on SIMS_METRICS_PORT, the gateway's on
+SIMS_GATEWAY_METRICS_PORT: 9464 and 9465 unless set), and, while the key store holds no
+active key, how to create the first. Ctrl-C reaches both (they share the terminal's
+process group) and each stops itself; if either ends, the other is stopped; SIGTERM is
+passed on to both. Each child is asked to get SIGTERM should this process be killed
+outright (Linux).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -24,20 +27,38 @@ from typing import IO
 from pydantic import ValidationError
 
 from sims_support.config import Settings
-from sims_support.gateway.serve import first_key_hint, urls
+from sims_support.gateway.serve import first_key_hint, metrics_url, urls
 from sims_support.runtime.connect import one_line
 from sims_support.runtime.devserver import port_is_free
 from sims_support.runtime.supervision import die_with_parent
 
 BESIDE = "  Try next:"  # the worker's banner line the gateway's lines go before
+SAID = "  Metrics:"  # the worker's own metrics line: said in the lines added already
+WORKER_METRICS_PORT = 9464
+GATEWAY_METRICS_PORT = 9465
 STOP_WAIT = 15.0
 # `make run` runs in the checkout; elsewhere, the checkout this package is installed from.
 WORKER = (Path("worker.py"), Path(__file__).resolve().parents[2] / "worker.py")
 
 
+def with_metrics(settings: Settings) -> Settings:
+    """Both processes serve metrics: on the ports the caller set, else the defaults."""
+    return settings.model_copy(
+        update={
+            "metrics_port": settings.metrics_port or WORKER_METRICS_PORT,
+            "gateway_metrics_port": settings.gateway_metrics_port or GATEWAY_METRICS_PORT,
+        }
+    )
+
+
 def banner(settings: Settings) -> list[str]:
     base, docs = urls(settings)
-    lines = [f"  HTTP API:      {base}/v1   (docs: {docs})"]
+    worker_metrics = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+    lines = [
+        f"  HTTP API:      {base}/v1   (docs: {docs})",
+        f"  Metrics:       {worker_metrics}   (the worker's: the SDK's and sims_*)",
+        f"                 {metrics_url(settings)}   (the gateway's: its client's and requests)",
+    ]
     hint = first_key_hint(settings)
     if hint:
         lines.append(f"  API keys:      {hint}")
@@ -52,6 +73,8 @@ def relay(source: IO[str], extra: Callable[[], list[str]], out: IO[str] = sys.st
             for more in extra():
                 out.write(more + "\n")
             added = True
+        elif added and line.startswith(SAID):
+            continue
         out.write(line)
         out.flush()
 
@@ -78,20 +101,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     if worker_script is None:
         sys.exit("make run: worker.py is not here: run it from the repository's root")
     try:
-        settings = Settings()
+        settings = with_metrics(Settings())
     except ValidationError as err:
         sys.exit(f"make run: configuration: {one_line(err)}")
-    if not port_is_free(settings.gateway_port, settings.gateway_host):
-        sys.exit(
-            f"make run: port {settings.gateway_port} (the HTTP gateway) is already in use, "
-            "perhaps by another `make run`: stop that, or choose another with SIMS_GATEWAY_PORT"
-        )
+    if (taken := taken_port(settings)) is not None:
+        sys.exit(f"make run: {taken}")
+    # Set for both children: a variable beats `.env`, and each reads only its own port.
+    env = os.environ | {
+        "SIMS_METRICS_PORT": str(settings.metrics_port),
+        "SIMS_GATEWAY_METRICS_PORT": str(settings.gateway_metrics_port),
+    }
     worker_command, gateway_command = commands(worker_script)
     preexec = die_with_parent()
     worker = subprocess.Popen(
-        worker_command, stdout=subprocess.PIPE, text=True, bufsize=1, preexec_fn=preexec
+        worker_command, stdout=subprocess.PIPE, text=True, bufsize=1, preexec_fn=preexec, env=env
     )
-    gateway = subprocess.Popen(gateway_command, text=True, preexec_fn=preexec)
+    gateway = subprocess.Popen(gateway_command, text=True, preexec_fn=preexec, env=env)
     children = (worker, gateway)
 
     def passed_on(signum: int, _: FrameType | None) -> None:
@@ -113,6 +138,33 @@ def main(argv: Sequence[str] | None = None) -> None:
         stop(child)
     relaying.join(timeout=2)
     sys.exit(outcome(worker.returncode, gateway.returncode))
+
+
+def taken_port(settings: Settings) -> str | None:
+    """Why a port the gateway or a metrics endpoint needs cannot be had, or None; said
+    before anything starts."""
+    wanted = [
+        (settings.gateway_port, settings.gateway_host, "the HTTP gateway", "SIMS_GATEWAY_PORT"),
+        (settings.metrics_port, settings.metrics_host, "the worker's metrics", "SIMS_METRICS_PORT"),
+        (
+            settings.gateway_metrics_port,
+            settings.metrics_host,
+            "the gateway's metrics",
+            "SIMS_GATEWAY_METRICS_PORT",
+        ),
+    ]
+    seen: dict[int, str] = {}
+    for port, host, what, variable in wanted:
+        assert port is not None  # `with_metrics` set them
+        if port in seen:
+            return f"port {port} is asked for by {seen[port]} and {what}: set {variable}"
+        seen[port] = what
+        if not port_is_free(port, host):
+            return (
+                f"port {port} ({what}) is already in use, perhaps by another `make run`: "
+                f"stop that, or choose another with {variable}"
+            )
+    return None
 
 
 def outcome(*codes: int | None) -> int:

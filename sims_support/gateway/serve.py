@@ -1,5 +1,6 @@
 """`sims-gateway`: the HTTP gateway on uvicorn, at SIMS_GATEWAY_HOST:SIMS_GATEWAY_PORT
-(127.0.0.1:8000); `--dev` reaches the embedded dev server `make run` starts.
+(127.0.0.1:8000); `--dev` reaches the embedded dev server `make run` starts. With
+SIMS_GATEWAY_METRICS_PORT, its Prometheus metrics there (`metrics.py`).
 
 Like the worker, outside `--dev` it refuses to start without SIMS_CODEC_KEYS (it writes
 every case's input to Temporal's history) unless SIMS_ALLOW_PLAINTEXT=true.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from sims_support.config import Settings
-from sims_support.runtime.connect import one_line
+from sims_support.runtime.connect import StartupError, one_line
 
 
 def dev_settings(settings: Settings) -> Settings:
@@ -46,6 +47,11 @@ def refused_plaintext(settings: Settings) -> str | None:
 def urls(settings: Settings) -> tuple[str, str]:
     base = f"http://{settings.gateway_host}:{settings.gateway_port}"
     return base, f"{base}/docs"
+
+
+def metrics_url(settings: Settings) -> str | None:
+    port = settings.gateway_metrics_port
+    return None if port is None else f"http://{settings.metrics_host}:{port}/metrics"
 
 
 def first_key_hint(settings: Settings) -> str | None:
@@ -90,14 +96,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from sims_support.gateway.app import create_app
 
+    try:
+        app = create_app(settings)
+    except StartupError as err:
+        sys.exit(f"sims-gateway: {err}")
     if not args.quiet:
         base, docs = urls(settings)
         print(f"SIMS gateway on {base}/v1 (docs: {docs}), Temporal at {settings.temporal_address}")
+        if (metrics := metrics_url(settings)) is not None:
+            print(f"  metrics: {metrics}")
         hint = first_key_hint(settings)
         if hint:
             print(f"  {hint}")
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level=args.log_level,

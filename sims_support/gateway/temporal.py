@@ -44,7 +44,8 @@ R = TypeVar("R")
 class TemporalLink:
     """The client the gateway was given, or one connected (with the production converter,
     encrypting when SIMS_CODEC_KEYS is set) on first use and kept: the gateway starts
-    before Temporal does, and answers 503 until it can reach it."""
+    before Temporal does, and answers 503 until it can reach it. A client it connects
+    reports to the gateway's metrics endpoint, when SIMS_GATEWAY_METRICS_PORT is set."""
 
     def __init__(self, settings: Settings, client: Client | None = None) -> None:
         self.settings = settings
@@ -57,7 +58,12 @@ class TemporalLink:
         self._lock = self._lock or asyncio.Lock()
         async with self._lock:
             if self._client is None:
-                self._client = await connect(self.settings)  # `Unreachable`: a 503
+                # `connect` puts a client with `metrics` on the runtime of metrics_port:
+                # here the gateway's port (so never a worker's, from a shared `.env`).
+                metered = self.settings.model_copy(
+                    update={"metrics_port": self.settings.gateway_metrics_port}
+                )
+                self._client = await connect(metered, metrics=True)  # `Unreachable`: a 503
         return self._client
 
 
