@@ -15,19 +15,27 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ledger import Ledger, LedgerActivities
+from activities.monthly_report import ReportActivities
 from activities.notify import Notifier
 from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
 from sims_support.config import Settings
+from sims_support.reports.monthly import kpi_forms
 from sims_support.runtime.connect import StartupError, one_line, run_worker
 from sims_support.runtime.converter import for_worker
 from sims_support.runtime.devserver import DevServerStopped
 from workflows.case import CaseWorkflow
 from workflows.change_request import ChangeRequestWorkflow
 from workflows.contract import TASK_QUEUE
+from workflows.monthly_report import MonthlyKpiReportWorkflow
 from workflows.problem import ProblemWorkflow
 
-WORKFLOWS: Sequence[type] = (CaseWorkflow, ProblemWorkflow, ChangeRequestWorkflow)
+WORKFLOWS: Sequence[type] = (
+    CaseWorkflow,
+    ProblemWorkflow,
+    ChangeRequestWorkflow,
+    MonthlyKpiReportWorkflow,
+)
 
 # Our workflows run outside the sandbox (`workflow.defn(sandboxed=False)`): the sandbox
 # re-imports every module it is not told to pass through for each workflow run, and
@@ -55,12 +63,23 @@ SANDBOX = SandboxedWorkflowRunner(
 
 
 def activities_for(settings: Settings, client: Client) -> list[object]:
-    notifier = Notifier(settings.webhook_url, settings.webhook_secret.get_secret_value().encode())
+    secret = settings.webhook_secret.get_secret_value().encode()
+    notifier = Notifier(settings.webhook_url, secret)
     setup = SetupActivities(settings.policy, settings.calendar)
     # Linking a case to its problem starts or reaches another workflow: it needs a client.
     links = ProblemLinks(client)
-    ledger = LedgerActivities(Ledger(settings.ledger_url))
-    return [notifier.notify, setup.load_case_setup, links.link_case_to_problem, ledger.record_case]
+    ledger = Ledger(settings.ledger_url)
+    # The monthly report reads the ledger the cases write, through `sims-case report`'s code.
+    reports = ReportActivities(
+        kpi_forms(ledger, settings.policy, settings.calendar), settings.webhook_url, secret
+    )
+    return [
+        notifier.notify,
+        setup.load_case_setup,
+        links.link_case_to_problem,
+        LedgerActivities(ledger).record_case,
+        reports.publish_kpi_report,
+    ]
 
 
 def create_worker(

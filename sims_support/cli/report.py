@@ -2,7 +2,8 @@
 
 SQLAlchemy, the report's queries and the renderers are imported when a report is built,
 so every other command starts without them. `--upgrade-ledger` brings a ledger of an
-older schema version up to this release's (the error for one names it).
+older schema version up to this release's (the error for one names it). `report schedule`
+makes the report monthly, through Temporal (`report_schedule`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.kpi import Period
 from domain.kpi_report import KpiReport
+from sims_support.cli import report_schedule
 from sims_support.cli.common import REPORT
 from sims_support.cli.exits import bad_input
 from sims_support.cli.ledger import reading
@@ -26,6 +28,17 @@ if TYPE_CHECKING:
     from activities.ledger import Ledger
 
 FORMATS = ("table", "json", "html")
+# The report's own options, by the name each is given: `report schedule` takes none.
+REPORT_OPTIONS = {
+    "start": "--from",
+    "end": "--to",
+    "with_references": "--with-references",
+    "at_risk": "--at-risk",
+    "integrator": "--integrator",
+    "ledger": "--ledger",
+    "output": "--output",
+    "upgrade_ledger": "--upgrade-ledger",
+}
 
 
 def _date(text: str) -> dt.date:
@@ -53,8 +66,8 @@ def add_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ())
 def add_arguments(
     report: argparse.ArgumentParser, parents: Sequence[argparse.ArgumentParser] = ()
 ) -> None:
-    """The options of `report` (`main` adds them when `report` is used); it has no actions
-    of its own, so `parents` is not needed here."""
+    """The options of `report` (`main` adds them when `report` is used), and its one
+    action, `schedule`, which takes the options every command takes (`parents`)."""
     # A report needs both; `--upgrade-ledger` needs neither (so: checked in `period_of`).
     report.add_argument("--from", dest="start", type=_date, metavar="DATE", help="the first day")
     report.add_argument("--to", dest="end", type=_date, metavar="DATE", help="the last day")
@@ -77,6 +90,17 @@ def add_arguments(
         "--upgrade-ledger",
         action="store_true",
         help="bring a ledger of an older schema version up to this release's, then stop",
+    )
+    # Optional: `sims-case report --from ... --to ...` is the report itself.
+    modes = report.add_subparsers(dest="mode", metavar="[schedule]")
+    report_schedule.add_arguments(
+        modes.add_parser(
+            "schedule",
+            parents=list(parents),
+            help="make the report monthly: a Temporal Schedule, run by the worker",
+            description="The KPI report of each month, on the next month's first working "
+            "day (London), written to a folder and/or sent to the webhook by the worker.",
+        )
     )
 
 
@@ -145,6 +169,12 @@ def render(report: KpiReport, form: str) -> str:
 async def dispatch(
     args: argparse.Namespace, settings: Settings, now: dt.datetime | None = None
 ) -> str:
+    if args.mode == "schedule":
+        given = [flag for name, flag in REPORT_OPTIONS.items() if getattr(args, name)]
+        if given or args.format != "table":
+            flag = given[0] if given else "--format"
+            raise bad_input(f"{flag} is the report's, not `report schedule`'s")
+        return await report_schedule.dispatch(args, settings)
     if args.upgrade_ledger:
         return upgrade_ledger(args, settings)
     report = build_report(args, settings, now or dt.datetime.now(dt.UTC))
