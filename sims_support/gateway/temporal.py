@@ -35,6 +35,7 @@ from sims_support.client import calls
 from sims_support.config import Settings
 from sims_support.gateway.errors import ApiError, FieldError
 from sims_support.runtime.connect import connect
+from sims_support.runtime.metrics import runtime_for
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -58,12 +59,9 @@ class TemporalLink:
         self._lock = self._lock or asyncio.Lock()
         async with self._lock:
             if self._client is None:
-                # `connect` puts a client with `metrics` on the runtime of metrics_port:
-                # here the gateway's port (so never a worker's, from a shared `.env`).
-                metered = self.settings.model_copy(
-                    update={"metrics_port": self.settings.gateway_metrics_port}
-                )
-                self._client = await connect(metered, metrics=True)  # `Unreachable`: a 503
+                # On the gateway's metrics runtime (never a worker's, from a shared `.env`).
+                runtime = runtime_for(self.settings, gateway=True)
+                self._client = await connect(self.settings, runtime=runtime)  # or a 503
         return self._client
 
 

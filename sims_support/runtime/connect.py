@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from temporalio.client import Client, TLSConfig
+from temporalio.runtime import Runtime
 
 from sims_support.config import Settings, one_line
 from sims_support.runtime.converter import data_converter
@@ -75,11 +76,11 @@ async def connect(
     *,
     address: str | None = None,
     namespace: str | None = None,
-    metrics: bool = False,
+    runtime: Runtime | None = None,
 ) -> Client:
     """A client with the pydantic converter (encrypting when keys are configured);
-    `Unreachable` when Temporal does not answer. `metrics`: on the runtime that exports
-    them on SIMS_METRICS_PORT, when it is set (a worker's; a command's never binds it)."""
+    `Unreachable` when Temporal does not answer. `runtime`: the one exporting metrics
+    (`runtime_for`: the worker's or the gateway's; a command's never binds a port)."""
     address = address or settings.temporal_address
     namespace = namespace or settings.temporal_namespace
     api_key = settings.temporal_api_key
@@ -91,7 +92,7 @@ async def connect(
                 tls=tls_config(settings),
                 api_key=api_key.get_secret_value() if api_key else None,
                 data_converter=data_converter(settings.keyring),
-                runtime=(runtime_for(settings) if metrics else None),
+                runtime=runtime,
             ),
             timeout=settings.connect_timeout,
         )
@@ -143,7 +144,7 @@ async def run_worker(
                 db_file, settings.dev_port, settings.dev_ui_port, codec_endpoint=endpoint
             )
             settings = _plain(settings, server.address)
-        client = await connect(settings, metrics=True)
+        client = await connect(settings, runtime=runtime_for(settings))
         async with create_worker(client, settings.task_queue, settings=settings):
             say(_banner(settings, server))
             if codec is not None:
