@@ -38,6 +38,7 @@ from domain.models import (
     RequestInformation,
     Withdraw,
 )
+from domain.policy import SupportPolicy
 from domain.problems import AcceptAsDefect, ReleaseFix, ScheduleFix, ScheduleReview
 from domain.school_data import (
     ApprovePartnerAccess,
@@ -50,6 +51,7 @@ from sims_support.client import cases as api
 from sims_support.client import change_requests as cr_api
 from sims_support.client import problems as api_problems
 from sims_support.client import school as api_school
+from sims_support.client.policy import Target, apply_policy
 from sims_support.config import Settings, find_binary
 from sims_support.runtime.converter import data_converter
 from tests.conftest import register_search_attributes
@@ -64,6 +66,9 @@ from tests.histories.recorder import (
     offer,
 )
 from worker import create_worker
+from workflows.contract import CASE_WORKFLOW, CHANGE_REQUEST_WORKFLOW
+
+RESPONSE_TARGETS = {"P1": "20m", "P2": "1h", "P3": "8h", "P4": "24h"}
 
 
 async def case_lifecycle(rec: Recorder, reference: str, client: Client, queue: str) -> None:
@@ -268,6 +273,43 @@ async def actors(rec: Recorder) -> None:
     rec.keep(api.workflow_id(reference))
 
 
+async def policy_changes(rec: Recorder) -> None:
+    """A P3 warned under the charter (8 h), then moved to 12 h (no second warning, the
+    breach later), breached, and moved back (the breach stays); a change request takes a
+    shorter review interval (DESIGN §15)."""
+    reference = "HIST-POLICY"
+    logged = await rec.monday()
+    p3 = intake(reference, logged, impact=3, urgency=2)
+    await api.open_case(rec.client, p3, opened_by=DESK, task_queue=QUEUE)
+    case = [Target(CASE_WORKFLOW, reference)]
+    charter = SupportPolicy()
+    longer = SupportPolicy.model_validate(
+        {**charter.model_dump(), "response_targets": {**RESPONSE_TARGETS, "P3": "12h"}}
+    )
+    await rec.env.sleep(dt.timedelta(hours=6, minutes=15))  # warned at 16:00
+    await apply_policy(rec.client, longer, actor=DESK, targets=case)
+    await rec.env.sleep(dt.timedelta(hours=22, minutes=30))  # breached Tuesday 13:30
+    await apply_policy(rec.client, charter, actor=DESK, targets=case)
+    await rec.send(reference, [("acknowledge", Acknowledge(request_id="ack"))])
+    await rec.send(reference, [("withdraw", Withdraw(request_id="w", reason="fixed itself"))])
+    await rec.finished(api.handle_for(rec.client, reference).result)
+    rec.keep(api.workflow_id(reference))
+    request = OpenChangeRequest(
+        reference="HIST-CR-POLICY",
+        title="Expose attendance codes",
+        raised_by="INT-042",
+        raised_at=await rec.env.get_current_time(),
+    )
+    await cr_api.open_change_request(rec.client, request, opened_by=DESK, task_queue=QUEUE)
+    sooner = SupportPolicy.model_validate({**charter.model_dump(), "cr_review_interval_months": 2})
+    target = [Target(CHANGE_REQUEST_WORKFLOW, request.reference)]
+    await apply_policy(rec.client, sooner, actor=DESK, targets=target)
+    reject = Decision(request_id="no", decided_by="pm-ann", reason="out of scope")
+    await cr_api.send(rec.client, request.reference, "reject", reject, actor=PRODUCT_MANAGER)
+    await rec.finished(cr_api.handle_for(rec.client, request.reference).result)
+    rec.keep(cr_api.workflow_id(request.reference))
+
+
 SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
     "lifecycle": lambda rec: case_lifecycle(rec, "HIST-LIFECYCLE", rec.client, QUEUE),
     "encrypted": lambda rec: case_lifecycle(rec, "HIST-ENCRYPTED", rec.encrypted, ENCRYPTED_QUEUE),
@@ -278,6 +320,8 @@ SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
     "school_data": school_data,
     # Recorded by 0.2 (actors): the histories above stay as 0.1 recorded them.
     "actors": actors,
+    # Recorded by 0.2 (policy apply, DESIGN §15).
+    "policy": policy_changes,
 }
 
 

@@ -70,6 +70,28 @@ def test_a_history_with_actors_internal_notes_and_feedback_is_recorded_beside_th
     assert b"opened-by-checked" not in load(LIFECYCLE).to_json().encode()
 
 
+def test_a_history_with_policy_changes_is_recorded_beside_the_old() -> None:
+    """Recorded by 0.2: a P3 warned under the charter, moved to 12 h (no second warning,
+    the breach four hours later), breached, moved back (the breach stays, none again)."""
+    history = load(next(p for p in HISTORIES if p.name == "case-HIST-POLICY.json"))
+    accepted, sent = [], []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+            accepted.append(request.input.name)
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name == "notify":
+                notice = json.loads(scheduled.input.payloads[0].data)
+                sent.append((notice["kind"], notice["due"]))
+    assert accepted.count("apply_policy") == 2
+    assert [s for s in sent if s[0].startswith("response")] == [
+        ("response_warning", "2026-12-07T16:00:00Z"),
+        ("response_breach", "2026-12-08T13:30:00Z"),
+    ]
+    assert any(p.name == "cr-HIST-CR-POLICY.json" for p in HISTORIES)
+
+
 @pytest.mark.parametrize(
     "path",
     HISTORIES,
