@@ -16,6 +16,7 @@ STEPS = [
     ["-m", "bench.history"],
     ["-m", "bench.memory", "1000"],
     ["-m", "bench.replay", "100"],
+    ["-m", "bench.gateway"],
 ]
 
 
@@ -27,6 +28,8 @@ def load(name: str) -> dict[str, Any]:
 def summary() -> list[list[object]]:
     calendar, throughput = load("calendar"), load("throughput")
     history, memory, replay = load("history"), load("memory"), load("replay")
+    gateway = load("gateway")
+    through, direct = gateway["latency_ms"]["gateway"], gateway["latency_ms"]["client"]
     ops: dict[str, Any] = {n: calendar[n] for n in ("add_working_time", "working_time_between")}
     assert isinstance(history["paths"], dict)
     rows: list[list[object]] = [
@@ -61,6 +64,11 @@ def summary() -> list[list[object]]:
             "",
         ],
         ["replay", f"{replay['events_per_s']} events/s, {replay['ms_per_history']} ms/history", ""],
+        [
+            f"update p95 through the gateway vs the client, {gateway['callers']} callers",
+            f"{through['p95']} vs {direct['p95']} ms = {gateway['ratio']['p95']}x",
+            "<= 1.3x",
+        ],
     ]
     for path, figures in history["paths"].items():
         rows.append(
