@@ -75,7 +75,8 @@ def hidden(err: ClientError, caller: Actor) -> ClientError:
     return err
 
 
-def gateway_of(request: Request) -> Gateway:
+async def gateway_of(request: Request) -> Gateway:
+    # Async: FastAPI would run a plain function in its thread pool, on every request.
     found: Gateway = request.app.state.gateway
     return found
 
