@@ -222,26 +222,20 @@ class ChangeRequestRecord:
 
     def check_policy(self, req: ApplyPolicy) -> None:
         """Raise unless the request may take the policy now: open, and the version its
-        policy's; changes nothing (the same version again is accepted, as a no-op)."""
-        if not self.is_new(req):
-            return
-        if not self.events:
-            raise NotReady("the change request is still being opened; try again")
-        if self.closed:
-            raise ChangeRequestClosed(
-                f"change request {self.request.reference} is {self.state}: "
-                "a closed change request keeps the policy it ran on"
-            )
-        policy_change.check_version(req)
+        policy's; changes nothing (the same version again is accepted, as a no-op). The
+        version is checked here only: it is a hash of the policy as today's code writes it."""
+        self._check_policy_open(req)
+        if self.is_new(req):
+            policy_change.check_version(req)
 
-    def apply_policy(self, req: ApplyPolicy, now: dt.datetime) -> None:
+    def apply_policy(self, req: ApplyPolicy, now: dt.datetime) -> bool:
         """Run on the request's policy from now on (DESIGN §15): record `policy_changed`;
-        the reminders are derived again under it. Its version already: a no-op."""
-        self.check_policy(req)
+        the reminders are derived again under it. The same policy: a no-op (False)."""
+        self._check_policy_open(req)
         assert self.policy is not None
+        if not self.is_new(req) or req.policy == self.policy:
+            return False
         old = policy_change.policy_version(self.policy)
-        if not self.is_new(req) or old == req.version:
-            return
         line = policy_change.changed_line(self.policy, req.policy)
         self.policy = req.policy
         self.request_ids.append(req.request_id)
@@ -257,6 +251,18 @@ class ChangeRequestRecord:
                 facts=facts,
             )
         )
+        return True
+
+    def _check_policy_open(self, req: ApplyPolicy) -> None:
+        if not self.is_new(req):
+            return
+        if not self.events:
+            raise NotReady("the change request is still being opened; try again")
+        if self.closed:
+            raise ChangeRequestClosed(
+                f"change request {self.request.reference} is {self.state}: "
+                "a closed change request keeps the policy it ran on"
+            )
 
     def merge(self, merge: MergeVotes, now: dt.datetime) -> None:
         """Link a duplicate and count its voters who do not vote here yet; idempotent."""

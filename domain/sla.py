@@ -8,6 +8,7 @@ original logging time, and a replay always gives the same answer.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
@@ -105,25 +106,29 @@ def taken(events: list[CaseEvent]) -> set[str]:
 
 
 def taken_before_policy_change(
-    events: list[CaseEvent], since: int, action: Action
+    events: list[CaseEvent],
+    since: int,
+    action: Action,
+    same: Callable[[Priority], bool] | None = None,
 ) -> CaseEvent | None:
     """The last `action` taken since the event at index `since` (the one that started its
-    clock), if the policy has changed since then too (DESIGN §15): the new policy moves
-    that deadline, it does not make a new one, so what was done for it is not done again
-    and a breach recorded stays recorded. Without a policy change, None: a deadline
-    recomputed otherwise (a priority change) is a new one, as it always was."""
-    later = events[since:]
-    if not any(e.kind is EventKind.POLICY_CHANGED for e in later):
+    clock) and before the last policy change, while the case's priority was one whose
+    deadline the policy sets alike (`same`; any, by default) (DESIGN §15). The new policy
+    moves that deadline, it does not make a new one: what was done for it is not done
+    again, and a breach recorded stays recorded. Without a policy change since `since`,
+    None: a deadline recomputed otherwise is judged by its key, as it always was."""
+    changed = [i for i, e in enumerate(events) if e.kind is EventKind.POLICY_CHANGED]
+    if not changed or changed[-1] < since:
         return None
-    prefix = f"{action}@"
-    return next(
-        (
-            e
-            for e in reversed(later)
-            if e.kind is EventKind.ACTION_TAKEN and e.detail.startswith(prefix)
-        ),
-        None,
-    )
+    priority = current_priority(events[: since + 1])
+    prefix, found = f"{action}@", None
+    for event in events[since : changed[-1]]:
+        if event.priority is not None:
+            priority = event.priority
+        kept = same is None or same(priority)
+        if event.kind is EventKind.ACTION_TAKEN and event.detail.startswith(prefix) and kept:
+            found = event
+    return found
 
 
 def _index_of(events: list[CaseEvent], event: CaseEvent | None) -> int:
@@ -187,10 +192,15 @@ def _response(
     closed = _last(events, set(CLOSINGS))
     stop = ack.at if ack else (closed.at if closed else None)
     used = calendar.working_time_between(start, ack.at) if ack else None
-    # The deadline belongs to the priority last set: a policy change since only moves it.
-    since = max(i for i, e in enumerate(events) if e.priority is not None)
-    warned = taken_before_policy_change(events, since, Action.RESPONSE_WARNING)
-    breached = taken_before_policy_change(events, since, Action.RESPONSE_BREACH)
+    # Counted from logging: a priority whose target the policy sets alike has the same
+    # deadline (a regrade within P3, or P3 to P2 and back), a policy change only moves it.
+    priority = current_priority(events)
+
+    def alike(other: Priority) -> bool:
+        return policy.response_target(other) == policy.response_target(priority)
+
+    warned = taken_before_policy_change(events, 0, Action.RESPONSE_WARNING, alike)
+    breached = taken_before_policy_change(events, 0, Action.RESPONSE_BREACH, alike)
     pending: list[Due[Action]] = []
     if stop is None:
         late = now > deadline or breached is not None
@@ -233,8 +243,12 @@ def _update(
     due = calendar.add_working_time(since, interval)
     escalation = calendar.add_working_time(due, policy.update_escalation_grace)
     started = _index_of(events, contact)
-    missed = taken_before_policy_change(events, started, Action.UPDATE_DUE)
-    escalated = taken_before_policy_change(events, started, Action.UPDATE_OVERDUE)
+
+    def alike(other: Priority) -> bool:  # a priority whose interval is this one's
+        return policy.update_interval_for(case_type, other) == interval
+
+    missed = taken_before_policy_change(events, started, Action.UPDATE_DUE, alike)
+    escalated = taken_before_policy_change(events, started, Action.UPDATE_OVERDUE, alike)
     status = ClockStatus.BREACHED if now > due or missed is not None else ClockStatus.PENDING
     left = calendar.working_time_between(now, due) if now < due else None
     clock = Clock(

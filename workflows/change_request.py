@@ -142,8 +142,8 @@ class ChangeRequestWorkflow:
     def apply_policy(self, req: ApplyPolicy) -> ChangeRequestStatus:
         """The desk's new support policy (DESIGN §15): the reminders derived again under it."""
         written = len(self._cr.events)
-        self._cr.apply_policy(req, workflow.now())
-        self._dirty = True
+        if self._cr.apply_policy(req, workflow.now()):
+            self._dirty = True  # the reminders move: the loop sleeps again
         return cr_view.status(self._cr, self._view(), since=written)
 
     @workflow.signal(name=MERGE_VOTES)

@@ -102,16 +102,16 @@ def rendered(applied: PolicyApplied) -> str:
         lines = [
             f"{head}; dry run, nothing sent",
             f"  would change: {counts['would_change']}   already on it: {counts['already']}"
-            f"   failed: {counts['failed']}",
+            f"   closed: {counts['closed']}   failed: {counts['failed']}",
         ]
     else:
         lines = [
             head,
             f"  changed: {counts['changed']}   already on it: {counts['already']}"
-            f"   failed: {counts['failed']}",
+            f"   closed: {counts['closed']}   failed: {counts['failed']}",
         ]
     for result in applied.results:
-        if result.outcome != "already":
+        if result.outcome not in ("already", "closed"):
             detail = f"  {result.detail}" if result.detail else ""
             lines.append(f"  {result.outcome:<12} {result.noun} {result.reference}{detail}")
     return "\n".join(escaped(line) for line in lines)

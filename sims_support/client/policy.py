@@ -40,6 +40,9 @@ OPEN_QUERY = (
     f'WorkflowType IN ("{contract.CASE_WORKFLOW}", "{contract.CHANGE_REQUEST_WORKFLOW}") '
     'AND ExecutionStatus = "Running" AND TaskQueue = "{task_queue}"'
 )
+# A case or change request that has closed, or is closing (delivering its last notices),
+# keeps the policy it ran on: that is no failure of the apply.
+CLOSED_TYPES = frozenset({"CaseClosed", "ChangeRequestClosed"})
 # How many workflows are asked at once.
 CONCURRENCY = 16
 
@@ -56,6 +59,7 @@ LIFECYCLES: dict[str, calls.Lifecycle[Any, Any]] = {
 class Outcome(StrEnum):
     CHANGED = "changed"
     ALREADY = "already"  # on this version already: nothing recorded
+    CLOSED = "closed"  # closed since it was listed (or closing): it keeps the policy it ran on
     FAILED = "failed"
     WOULD_CHANGE = "would_change"  # a dry run's: the version differs
 
@@ -148,6 +152,9 @@ async def apply_policy(
                     detail=no_answer,
                 )
             except ClientError as err:
+                if err.type in CLOSED_TYPES:
+                    closed = Outcome.CLOSED
+                    return Applied(noun=target.noun, reference=target.reference, outcome=closed)
                 return Applied(
                     noun=target.noun,
                     reference=target.reference,

@@ -66,14 +66,20 @@ async def test_policy_apply_reaches_every_open_case_and_change_request_of_its_qu
 
     assert dry.returncode == 0, dry.stderr
     assert f"policy {version}: 3 open case(s) and change request(s); dry run" in dry.stdout
-    assert "would change: 3   already on it: 0   failed: 0" in dry.stdout
+    assert "would change: 3   already on it: 0   closed: 0   failed: 0" in dry.stdout
     assert await histories(client, workflows) == before
 
     applied = sims.cli("policy", "apply", "--file", str(policy_file), "--json")
 
     assert applied.returncode == 0, applied.stderr
     answer = json.loads(applied.stdout)
-    assert answer["counts"] == {"changed": 3, "already": 0, "failed": 0, "would_change": 0}
+    assert answer["counts"] == {
+        "changed": 3,
+        "already": 0,
+        "closed": 0,
+        "failed": 0,
+        "would_change": 0,
+    }
     assert {r["reference"] for r in answer["results"]} == set(workflows)
     for case in opened:
         status = await cases.status(client, case.reference)
@@ -86,7 +92,7 @@ async def test_policy_apply_reaches_every_open_case_and_change_request_of_its_qu
     again = sims.cli("policy", "apply", "--file", str(policy_file))
 
     assert again.returncode == 0, again.stderr
-    assert "changed: 0   already on it: 3   failed: 0" in again.stdout
+    assert "changed: 0   already on it: 3   closed: 0   failed: 0" in again.stdout
     for case in opened:
         status = await cases.status(client, case.reference)
         assert [e.kind for e in status.timeline].count("policy_changed") == 1

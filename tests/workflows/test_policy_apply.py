@@ -102,8 +102,29 @@ async def test_the_same_policy_again_and_a_dry_run_change_nothing(
     assert [r.outcome for r in second.results] == [Outcome.ALREADY]
     assert [r.outcome for r in dry_after.results] == [Outcome.ALREADY]
     assert (await cases.status(client, reference)).timeline == events
-    assert second.counts == {"changed": 0, "already": 1, "failed": 0, "would_change": 0}
+    assert second.counts == {
+        "changed": 0,
+        "already": 1,
+        "closed": 0,
+        "failed": 0,
+        "would_change": 0,
+    }
     await send(client, reference, "withdraw", Withdraw(request_id=request_id(), reason="over"))
+
+
+async def test_a_case_closed_since_it_was_listed_keeps_its_policy_and_is_no_failure(
+    env: WorkflowEnvironment, client: Client, worker: object, task_queue: str
+) -> None:
+    reference = await p3_logged_monday_9(env, client, task_queue)
+    await send(client, reference, "withdraw", Withdraw(request_id=request_id(), reason="over"))
+    await cases.handle_for(client, reference).result()
+
+    applied = await apply_policy(
+        client, FOUR_HOURS, actor=DESK, targets=[Target(CASE_WORKFLOW, reference)]
+    )
+
+    assert [r.outcome for r in applied.results] == [Outcome.CLOSED]
+    assert applied.counts["failed"] == 0
 
 
 async def test_only_the_desk_may_apply_a_policy_and_a_refusal_is_reported_not_raised(
