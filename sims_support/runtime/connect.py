@@ -145,20 +145,35 @@ async def run_worker(
             )
             settings = _plain(settings, server.address)
         client = await connect(settings, runtime=runtime_for(settings))
-        async with create_worker(client, settings.task_queue, settings=settings):
-            say(_banner(settings, server))
-            if codec is not None:
-                say(f"  Codec server:  {codec.url} (the UI decrypts payloads through it)")
-            if settings.metrics_port is not None:
-                where = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
-                say(f"  Metrics:       {where} (Prometheus: the SDK's and sims_*)")
-            await until_stopped(server)
-            say("Stopping the worker" + (" and the dev server" if server else "") + "...")
+        try:
+            async with create_worker(client, settings.task_queue, settings=settings):
+                say(_banner(settings, server))
+                if codec is not None:
+                    say(f"  Codec server:  {codec.url} (the UI decrypts payloads through it)")
+                if settings.metrics_port is not None:
+                    where = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+                    say(f"  Metrics:       {where} (Prometheus: the SDK's and sims_*)")
+                await until_stopped(server)
+                say("Stopping the worker" + (" and the dev server" if server else "") + "...")
+        except (Exception, asyncio.CancelledError):
+            # A dev server that dies can fail the worker's polls (a fatal worker error, which
+            # cancels this task) before its watcher sees it end: say why, not how.
+            if server is not None and (ended := await _ended(server)) is not None:
+                raise ended from None
+            raise
     finally:
         if server is not None:
             server.stop()
         if codec is not None:
             codec.stop()
+
+
+async def _ended(server: DevServer, wait: float = 5.0) -> DevServerStopped | None:
+    """Why the dev server ended, if it ends within `wait` seconds (its exit is reaped)."""
+    try:
+        return await asyncio.wait_for(server.exited(), wait)
+    except TimeoutError:
+        return None
 
 
 def _check_encryption(settings: Settings) -> None:
