@@ -12,6 +12,7 @@ outage through the first week.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -142,9 +143,14 @@ async def create(
         await client.create_schedule(KPI_REPORT_SCHEDULE_ID, schedule)
         done = "created"
     except ScheduleAlreadyRunningError:
-        # Running the command again is how an operator changes where the report goes.
+        # Running the command again is how an operator changes where the report goes; a
+        # schedule an operator paused stays paused (its state, note included, is kept).
         handle = client.get_schedule_handle(KPI_REPORT_SCHEDULE_ID)
-        await handle.update(lambda _: ScheduleUpdate(schedule=schedule))
+        await handle.update(
+            lambda current: ScheduleUpdate(
+                schedule=dataclasses.replace(schedule, state=current.description.schedule.state)
+            )
+        )
         done = "updated"
     return await show(client, settings, as_json=as_json, done=done)
 

@@ -199,7 +199,10 @@ async def test_list_shows_the_schedule_its_spec_next_runs_and_output_and_delete_
 ) -> None:
     assert (await desk.command("--list")).startswith(f"no schedule {KPI_REPORT_SCHEDULE_ID}")
     await desk.command("--monthly", "--output-dir", "old")
+    await desk.schedule.pause(note="the ledger is being moved")
     updated = await desk.command("--monthly", "--output-dir", "reports", "--webhook")
+    state = (await desk.schedule.describe()).schedule.state
+    assert state.paused and state.note == "the ledger is being moved"  # kept as it was
 
     listed = await desk.command("--list")
     [shown] = json.loads(await desk.command("--list", "--json"))
