@@ -29,6 +29,10 @@ async def load_setup(case: CaseRecord) -> None:
     """A fresh calendar snapshot when the case has none or it is running out."""
     today = workflow.now().date()
     fresh = None
+    if case.setup is not None:
+        # A continued run answers on the snapshot it carried while it asks for a fresh one:
+        # an update landing meanwhile found no calendar and failed the workflow task.
+        case.load(None)
     if case.setup is None or case_setup.running_out(case.setup, today):
         # Local: a snapshot is quick to make, and this saves a task-queue round trip.
         fresh = await workflow.execute_local_activity_method(
