@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -44,6 +46,16 @@ async def register_search_attributes(client: Client, namespace: str = "default")
             },
         )
     )
+
+
+@pytest.fixture
+def no_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Neither a `.env` in the working directory nor the shell's SIMS_ variables apply
+    (the tests' own SIMS_TEST_* stay: the product reads none of them). A module that
+    needs it says `pytestmark = pytest.mark.usefixtures("no_local_settings")`."""
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("SIMS_") and "TEST" not in n]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,11 +85,7 @@ class Desk:
         write(self.settings.ledger_url, [LedgerEntry(case=row) for row in rows])
 
 
-@pytest.fixture(autouse=True)
-def no_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("SIMS_")]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_local_settings")
 
 
 @pytest.fixture

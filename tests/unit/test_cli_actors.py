@@ -4,9 +4,7 @@ login user; read and checked before Temporal is contacted (DESIGN §12)."""
 from __future__ import annotations
 
 import argparse
-import os
 import socket
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -23,11 +21,7 @@ IDS = st.from_regex(r"[A-Za-z0-9._@-]{1,64}", fullmatch=True)
 CALLERS = st.sampled_from([r for r in Role if r is not Role.SYSTEM])
 
 
-@pytest.fixture(autouse=True)
-def no_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("SIMS_")]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_local_settings")
 
 
 @pytest.fixture

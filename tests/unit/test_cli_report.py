@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,11 +26,7 @@ LONGEST = "INC-" + "9" * 36  # references are up to 40 characters
 WEEK = ["--from", "2026-03-02", "--to", "2026-03-06"]
 
 
-@pytest.fixture(autouse=True)
-def no_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("SIMS_") and "TEST" not in n]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_local_settings")
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-from pathlib import Path
 
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
@@ -14,13 +12,7 @@ from sims_support.cli.case import cases_query
 from sims_support.cli.main import build_parser, failure_for, run
 from sims_support.client.errors import NotFound, Refused
 
-
-@pytest.fixture(autouse=True)
-def no_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Neither a `.env` in the working directory nor the shell's SIMS_ variables apply."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("SIMS_")]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_local_settings")
 
 
 @pytest.fixture

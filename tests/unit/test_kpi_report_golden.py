@@ -45,11 +45,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(autouse=True)
-def no_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("SIMS_") and "TEST" not in n]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_local_settings")
 
 
 async def report(url: str, *argv: str) -> str:

@@ -4,8 +4,6 @@ refuses unencrypted input, and a worker without keys outside `--dev` will not st
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,11 +27,7 @@ KEYRING = Keyring.parse(new_key("k1"))
 IN_CLEAR = Payload(metadata={"encoding": b"json/plain"}, data=b'{"request_id":"r1"}')
 
 
-@pytest.fixture(autouse=True)
-def no_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("SIMS_")]:
-        monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_local_settings")
 
 
 def decode(codec: EncryptionCodec, payload: Payload) -> Payload:
