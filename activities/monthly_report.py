@@ -13,24 +13,18 @@ import datetime as dt
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger_version import LedgerSchemaMismatch
 from activities.notify import (
-    ID_HEADER,
-    IDEMPOTENCY_HEADER,
     RETRYABLE_STATUS,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
     URL_SETTING,
     misconfigured_setting,
-    sign,
+    post_signed,
     signing_key,
 )
 from domain.kpi import Period
@@ -121,17 +115,7 @@ class ReportActivities:
 
     async def _send(self, key: str, body: bytes, what: str) -> None:
         assert self._url is not None
-        timestamp = int(time.time())  # each attempt signs afresh: a retry is no replay
-        headers = {
-            "Content-Type": "application/json",
-            ID_HEADER: key,
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(self._key, key, timestamp, body),
-            IDEMPOTENCY_HEADER: key,
-        }
-        # Redirects are not followed: a signed delivery goes to the configured URL only.
-        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-            response = await client.post(self._url, content=body, headers=headers)
+        response = await post_signed(self._url, self._key, key, body, self._timeout)
         if response.is_success:
             return
         status = response.status_code

@@ -108,6 +108,24 @@ def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
+async def post_signed(
+    url: str, key: bytes, webhook_id: str, body: bytes, timeout: float
+) -> httpx.Response:
+    """One delivery as Standard Webhooks sign it: signed afresh on each attempt (so a retry
+    is no replay), the id also the Idempotency-Key; redirects are not followed, so a signed
+    delivery goes to the configured URL only."""
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        ID_HEADER: webhook_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(key, webhook_id, timestamp, body),
+        IDEMPOTENCY_HEADER: webhook_id,
+    }
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        return await client.post(url, content=body, headers=headers)
+
+
 def misconfigured_setting(status: int) -> str | None:
     """The setting to check when the webhook answers `status`; None when it is no
     configuration fault."""
@@ -131,17 +149,7 @@ class Notifier:
             log.info("%s: no webhook set (%s), not sent", what, URL_SETTING)
             return
         body = notification.model_dump_json().encode()
-        timestamp = int(time.time())  # each attempt signs afresh: a retry is no replay
-        headers = {
-            "Content-Type": "application/json",
-            ID_HEADER: notification.key,
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(self._key, notification.key, timestamp, body),
-            IDEMPOTENCY_HEADER: notification.key,
-        }
-        # Redirects are not followed: a signed delivery goes to the configured URL only.
-        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-            response = await client.post(self._url, content=body, headers=headers)
+        response = await post_signed(self._url, self._key, notification.key, body, self._timeout)
         if response.is_success:
             return
         status = response.status_code
