@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -32,27 +30,10 @@ from tests.gateway.conftest import (
     new_key,
     wire,
 )
+from tests.prometheus import figure, samples
 
 DOCUMENTED = json.loads((Path(__file__).parents[2] / "docs" / "openapi.json").read_text())
 ROUTES = {*DOCUMENTED["paths"], "/openapi.json", "/docs", "/docs/oauth2-redirect", "unmatched"}
-Sample = tuple[str, dict[str, str], float]
-
-
-def samples(text: str) -> Iterator[Sample]:
-    for line in text.splitlines():
-        found = re.match(r"^(\w+)\{(.*)\} (\S+)$", line)
-        if found:
-            labels = dict(re.findall(r'(\w+)="([^"]*)"', found.group(2)))
-            yield found.group(1), labels, float(found.group(3))
-
-
-def figure(text: str, name: str, **labels: str) -> float:
-    """The sum of the samples of `name` whose labels include `labels`."""
-    return sum(
-        value
-        for found, have, value in samples(text)
-        if found == name and all(have.get(k) == v for k, v in labels.items())
-    )
 
 
 async def scrape(port: int) -> str:

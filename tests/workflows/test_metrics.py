@@ -6,7 +6,6 @@ and then it restarts and a new one replays it again: no metric is counted twice.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import socket
 import uuid
 
@@ -28,6 +27,7 @@ from sims_support.runtime.converter import data_converter
 from sims_support.runtime.metrics import runtime_for
 from tests.conftest import CALENDAR, Outbox, move_clock_to, quiet_weekday_at
 from tests.factories import DESK, p1_incident
+from tests.prometheus import figure
 from tests.workflows.helpers import MONDAY, request_id, send, until
 from worker import create_worker
 
@@ -36,19 +36,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def counted(text: str, name: str, **labels: str) -> float:
-    """The sum of the samples of `name` whose labels include `labels`."""
-    total = 0.0
-    for line in text.splitlines():
-        match = re.match(rf"^{name}\{{(.*)\}} ([0-9.e+]+)$", line)
-        if not match:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
-        if all(found.get(k) == v for k, v in labels.items()):
-            total += float(match.group(2))
-    return total
 
 
 async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay(
@@ -92,7 +79,7 @@ async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay
     }
 
     def figures(text: str) -> dict[object, float]:
-        return {key: counted(text, key[0], task_queue=queue, **dict(key[1])) for key in expected}
+        return {key: figure(text, key[0], task_queue=queue, **dict(key[1])) for key in expected}
 
     monday = quiet_weekday_at(await env.get_current_time(), MONDAY, dt.time(10, 0))
     await move_clock_to(env, monday)
@@ -118,4 +105,4 @@ async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay
         await send(client, case.reference, "withdraw", end)
         again = await scrape()
     assert figures(again) == expected, again
-    assert counted(again, "sims_cases_opened_total", task_queue=queue) == 1
+    assert figure(again, "sims_cases_opened_total", task_queue=queue) == 1
