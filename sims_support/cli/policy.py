@@ -98,18 +98,13 @@ def rendered(applied: PolicyApplied) -> str:
     counts = applied.counts
     total = len(applied.results)
     head = f"policy {applied.version}: {total} open case(s) and change request(s)"
-    if applied.dry_run:
-        lines = [
-            f"{head}; dry run, nothing sent",
-            f"  would change: {counts['would_change']}   already on it: {counts['already']}"
-            f"   closed: {counts['closed']}   failed: {counts['failed']}",
-        ]
-    else:
-        lines = [
-            head,
-            f"  changed: {counts['changed']}   already on it: {counts['already']}"
-            f"   closed: {counts['closed']}   failed: {counts['failed']}",
-        ]
+    # A dry run says what it would change; an apply what it changed.
+    done, said = ("would_change", "would change") if applied.dry_run else ("changed", "changed")
+    lines = [
+        f"{head}; dry run, nothing sent" if applied.dry_run else head,
+        f"  {said}: {counts[done]}   already on it: {counts['already']}"
+        f"   closed: {counts['closed']}   failed: {counts['failed']}",
+    ]
     for result in applied.results:
         if result.outcome not in ("already", "closed"):
             detail = f"  {result.detail}" if result.detail else ""

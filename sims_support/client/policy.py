@@ -138,30 +138,19 @@ async def apply_policy(
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(target: Target) -> Applied:
+        detail = ""
         async with gate:
             try:
-                outcome = await asyncio.wait_for(
-                    _ask(client, target, request, dry_run=dry_run), timeout
-                )
+                ask = _ask(client, target, request, dry_run=dry_run)
+                outcome = await asyncio.wait_for(ask, timeout)
             except TimeoutError:
-                no_answer = f"Unanswered: no answer within {timeout:g} s (is a worker running?)"
-                return Applied(
-                    noun=target.noun,
-                    reference=target.reference,
-                    outcome=Outcome.FAILED,
-                    detail=no_answer,
-                )
+                outcome = Outcome.FAILED
+                detail = f"Unanswered: no answer within {timeout:g} s (is a worker running?)"
             except ClientError as err:
-                if err.type in CLOSED_TYPES:
-                    closed = Outcome.CLOSED
-                    return Applied(noun=target.noun, reference=target.reference, outcome=closed)
-                return Applied(
-                    noun=target.noun,
-                    reference=target.reference,
-                    outcome=Outcome.FAILED,
-                    detail=f"{err.type}: {err}",
-                )
-        return Applied(noun=target.noun, reference=target.reference, outcome=outcome)
+                closed = err.type in CLOSED_TYPES
+                outcome = Outcome.CLOSED if closed else Outcome.FAILED
+                detail = "" if closed else f"{err.type}: {err}"
+        return Applied(noun=target.noun, reference=target.reference, outcome=outcome, detail=detail)
 
     results = await asyncio.gather(*(one(target) for target in found))
     return PolicyApplied(version=version, dry_run=dry_run, results=list(results))
