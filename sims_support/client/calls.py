@@ -33,11 +33,12 @@ R = TypeVar("R")  # what its workflow returns when it ends
 B = TypeVar("B", bound=BaseModel)
 
 
-def failed_run(what: str, failure: WorkflowFailureError) -> ClientError:
-    """A run that failed: the refusal it failed with, else that it failed."""
+def failed_run(what: str, failure: WorkflowFailureError, ended: str) -> ClientError:
+    """A run that failed: the refusal it failed with (an opening refused before the
+    `opened` update reached it, say), else `ended`, that it failed."""
     if isinstance(failure.cause, ApplicationError):
         return Refused(failure.cause.type or "Refused", failure.cause.message)
-    return Refused("CaseClosed", f"{what} has failed: {failure.cause}")
+    return Refused(ended, f"{what} has failed: {failure.cause}")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Lifecycle(Generic[S, R]):
     not_found: str  # the `type` of the `NotFound` for a reference that has no workflow
     # Why `event` cannot be sent to a finished one: (reference, its result, event).
     closed: Callable[[str, R, str], ClientError]
-    failed: Callable[[str, WorkflowFailureError], ClientError] = failed_run
+    ended: str = "CaseClosed"  # the `type` of the refusal for a run that failed for no refusal
 
     def what(self, reference: str) -> str:
         return f"{self.noun} {reference}"
@@ -180,7 +181,7 @@ async def finished_result(
     except RPCError:
         raise NotFound(lifecycle.not_found, f"reference: no {what} exists") from None
     except WorkflowFailureError as failure:
-        raise lifecycle.failed(what, failure) from None
+        raise failed_run(what, failure, lifecycle.ended) from None
 
 
 async def explain(

@@ -62,6 +62,7 @@ CHANGE_REQUEST = calls.Lifecycle(
     result_type=ChangeRequestStatus,
     not_found="NoSuchChangeRequest",
     closed=_closed,
+    ended="ChangeRequestClosed",
 )
 
 

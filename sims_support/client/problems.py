@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 
 from domain.actors import Actor
 from domain.problem_links import ProblemInput
@@ -36,10 +36,6 @@ def _closed(reference: str, final: ProblemStatus, event: str) -> ClientError:
     )
 
 
-def _failed(what: str, failure: WorkflowFailureError) -> ClientError:
-    return Refused("ProblemClosed", f"{what} has ended: {failure}")
-
-
 PROBLEM = calls.Lifecycle(
     noun="problem",
     workflow=contract.PROBLEM_WORKFLOW,
@@ -49,7 +45,7 @@ PROBLEM = calls.Lifecycle(
     result_type=ProblemStatus,
     not_found="NoSuchProblem",
     closed=_closed,
-    failed=_failed,
+    ended="ProblemClosed",
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from domain import models as m
@@ -33,10 +33,12 @@ from domain.change_requests import (
     Vote,
 )
 from domain.models import OpenCase
+from domain.problem_links import ProblemInput
 from sims_support.client import cases, change_requests, problems, school
 from sims_support.client.errors import ClientError
 from tests.factories import DESK, PRODUCT_MANAGER, intake, new_reference
 from tests.workflows.helpers import request_id
+from workflows import contract
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -373,6 +375,32 @@ async def test_only_the_desk_opens_a_problem(
     with pytest.raises(ClientError) as refused:
         await problems.open_problem(client, opening, opened_by=actor, task_queue=task_queue)
     assert refused.value.type == expected
+
+
+async def test_an_opening_refused_before_opened_arrives_still_reads_as_its_refusal(
+    client: Client, task_queue: str
+) -> None:
+    # open_problem's race, made certain: the run refuses its opener and fails before the
+    # `opened` update reaches it, so the client learns why from the failed run (CI once
+    # saw `ProblemClosed` here).
+    opening = p.OpenProblem(reference=new_reference("PRB"), summary="Behaviour API times out")
+    started = await client.start_workflow(
+        contract.PROBLEM_WORKFLOW,
+        ProblemInput(opening=opening, opened_by=SCHOOL),
+        id=contract.problem_workflow_id(opening.reference),
+        task_queue=task_queue,
+    )
+    with pytest.raises(WorkflowFailureError):
+        await started.result()
+    with pytest.raises(ClientError) as refused:
+        await problems.send(
+            client,
+            opening.reference,
+            "schedule_review",
+            p.ScheduleReview(request_id=request_id()),
+            actor=DESK,
+        )
+    assert refused.value.type == "NotAllowed"
 
 
 # -- problems: every decision is the desk's -------------------------------------------------
