@@ -72,7 +72,7 @@ class CasePage(BaseModel):
 )
 async def open_case(intake: OpenCase, caller: Caller, gateway: Shared) -> Response:
     """The intake (DESIGN §5); its reference is its idempotency key: a second opening of
-    the same reference is 409 `CaseAlreadyOpen`. Opened as the key's actor: an integrator
+    the same reference is 409 `CaseExists`. Opened as the key's actor: an integrator
     opens its own cases, reported as `integrator`; a school its own, reported by its
     support unit."""
     on = Subject(Lifecycle.CASE, intake.integrator.id, intake.school.urn)

@@ -28,7 +28,7 @@ PROBLEM_JSON = "application/problem+json"
 CONFLICTS = (
     "InvalidTransition",
     "CaseClosed",
-    "CaseAlreadyOpen",
+    "CaseExists",
     "ProblemAlreadyOpen",
     "ChangeRequestAlreadyOpen",
     "EscalationInProgress",
@@ -89,6 +89,9 @@ STATUS: dict[str, int] = {
     "LedgerUnavailable": 503,
     "Internal": 500,  # a bug of ours: never for anything a caller sends (schemathesis checks)
 }
+# The client's name for a type, where DESIGN §14 gives the wire another: a Python caller
+# keeps 0.1's `CaseAlreadyOpen`, a platform backend reads the contract's `CaseExists`.
+WIRE_NAME = {"CaseAlreadyOpen": "CaseExists"}
 # Seconds a caller waits before trying again, by status.
 RETRY_AFTER = {429: 1, 503: 5}
 # A field's name leads a message the workflows write: "reference: no case ... exists".
@@ -188,7 +191,8 @@ def from_client(err: ClientError) -> ApiError:
         if err.type not in STATUS:
             return ApiError("Unavailable", f"Temporal could not do it now: {err}")
     default = 404 if isinstance(err, NotFound) else 422 if isinstance(err, Refused) else 503
-    return ApiError(err.type, str(err), status=status_of(err.type, default))
+    wire = WIRE_NAME.get(err.type, err.type)
+    return ApiError(wire, str(err), status=status_of(wire, default))
 
 
 def _rpc_cause(err: BaseException) -> RPCError | None:

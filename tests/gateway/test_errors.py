@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain import refusals
 from sims_support.client.errors import ClientError, NotFound, Refused
-from sims_support.gateway.errors import STATUS, ApiError, from_client, problem
+from sims_support.gateway.errors import STATUS, WIRE_NAME, ApiError, from_client, problem
 
 ROOT = Path(__file__).parents[2]
 # Where the client and the ledger's feedback path name the types they raise.
@@ -42,7 +42,13 @@ def test_every_refusal_and_every_type_the_client_raises_has_its_status() -> None
     named = refusal_types() | client_types() | set(WEBHOOK)
 
     assert {"NotYourCase", "CaseAlreadyOpen", "ReopenWindowClosed"} <= named
-    assert named - set(STATUS) == set()
+    assert {WIRE_NAME.get(t, t) for t in named} - set(STATUS) == set()
+
+
+def test_a_case_opened_twice_is_the_design_s_case_exists_on_the_wire() -> None:
+    answer = from_client(Refused("CaseAlreadyOpen", "reference: case INC-1 already exists"))
+
+    assert (answer.type, answer.status) == ("CaseExists", 409)
 
 
 @pytest.mark.parametrize(
@@ -50,7 +56,7 @@ def test_every_refusal_and_every_type_the_client_raises_has_its_status() -> None
     [
         (403, ["NotAllowed"]),
         (404, ["NoSuchCase", "NotYourCase"]),
-        (409, ["InvalidTransition", "CaseClosed", "CaseAlreadyOpen", "EscalationInProgress"]),
+        (409, ["InvalidTransition", "CaseClosed", "CaseExists", "EscalationInProgress"]),
         (422, ["InvalidInput", "IdempotencyKeyReused", "LoggedAtTooOld", "SchoolDataNotAllowed"]),
         (503, ["ProblemUnavailable"]),
     ],

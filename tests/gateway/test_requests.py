@@ -160,7 +160,7 @@ async def test_opening_a_reference_twice_is_a_conflict_and_no_case_is_not_found(
     no_route = await http.get("/v1/nothing", headers=desk)
 
     assert first.status_code == 201
-    assert (second.status_code, second.json()["title"]) == (409, "CaseAlreadyOpen")
+    assert (second.status_code, second.json()["title"]) == (409, "CaseExists")
     assert (missing.status_code, missing.json()["title"]) == (404, "NoSuchCase")
     assert (no_route.status_code, no_route.headers["content-type"]) == (404, PROBLEM)
 
