@@ -131,6 +131,17 @@ def taken_before_policy_change(
     return found
 
 
+def _fired(
+    events: list[CaseEvent], deadline: dt.datetime, now: dt.datetime, action: Action
+) -> bool:
+    """At its deadline's very instant, whether its breach was taken: the timer fires at the
+    deadline, and from then on the clock reads breached (not only once time moves on)."""
+    if now != deadline:
+        return False
+    key = Due(deadline, action).key
+    return any(e.kind is EventKind.ACTION_TAKEN and e.detail == key for e in events)
+
+
 def _index_of(events: list[CaseEvent], event: CaseEvent | None) -> int:
     """Where `event` (one of `events`, by identity) is; 0 for None (since logging)."""
     if event is None:
@@ -203,7 +214,11 @@ def _response(
     breached = taken_before_policy_change(events, 0, Action.RESPONSE_BREACH, alike)
     pending: list[Due[Action]] = []
     if stop is None:
-        late = now > deadline or breached is not None
+        late = (
+            now > deadline
+            or breached is not None
+            or _fired(events, deadline, now, Action.RESPONSE_BREACH)
+        )
         status = ClockStatus.BREACHED if late else ClockStatus.PENDING
         if now < deadline and warned is None and breached is None:
             pending.append(Due(warning, Action.RESPONSE_WARNING))
@@ -249,7 +264,8 @@ def _update(
 
     missed = taken_before_policy_change(events, started, Action.UPDATE_DUE, alike)
     escalated = taken_before_policy_change(events, started, Action.UPDATE_OVERDUE, alike)
-    status = ClockStatus.BREACHED if now > due or missed is not None else ClockStatus.PENDING
+    late = now > due or missed is not None or _fired(events, due, now, Action.UPDATE_DUE)
+    status = ClockStatus.BREACHED if late else ClockStatus.PENDING
     left = calendar.working_time_between(now, due) if now < due else None
     clock = Clock(
         name="update",

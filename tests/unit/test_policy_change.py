@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from domain.actors import Actor, Role
@@ -350,6 +350,7 @@ STEP = st.one_of(
 
 @settings(max_examples=200, deadline=None)
 @given(steps=st.lists(STEP, min_size=1, max_size=14))
+@example(steps=[("wait", 480)])  # to the deadline's instant: the breach fires, and shows
 def test_however_often_the_policy_changes_each_response_action_is_taken_once_and_a_breach_stays(
     steps: list[tuple[str, object]],
 ) -> None:

@@ -283,3 +283,39 @@ def test_a_priority_change_after_a_pause_keeps_the_time_paused() -> None:
     assert view.resolution_working_time == 16.5 * H
     assert clock(view, "response").deadline == nov(26, 10)  # P2's hour from logging
     assert clock(view, "response").status is ClockStatus.MET
+
+
+# -- the deadline's own instant ------------------------------------------------------------
+
+
+def test_the_response_clock_reads_breached_from_the_instant_its_breach_fires() -> None:
+    # A P3 logged Mon 30 Nov 09:00 has until 17:00. The timer fires at 17:00 exactly (as on
+    # the time-skipping server): once the breach is taken, the case is late, not pending
+    # with no time left (found by the policy-change property, steps [("wait", 480)]).
+    events = [logged(nov(30, 9))]
+    before = evaluate_at(nov(30, 17), events)
+    breach = Due(nov(30, 17), Action.RESPONSE_BREACH)
+    assert (Action.RESPONSE_BREACH, nov(30, 17)) in pending(before)
+    assert clock(before, "response").status is ClockStatus.PENDING
+
+    after = evaluate_at(nov(30, 17), [*events, taken(breach)])
+
+    assert after.response_breached
+    assert clock(after, "response").status is ClockStatus.BREACHED
+    assert Action.RESPONSE_BREACH not in actions(after)
+
+
+def test_an_acknowledgement_at_the_deadline_s_instant_still_meets_it() -> None:
+    events = [logged(nov(30, 9)), event(K.ACKNOWLEDGED, nov(30, 17))]
+
+    assert clock(evaluate_at(nov(30, 17), events), "response").status is ClockStatus.MET
+
+
+def test_the_update_clock_reads_breached_from_the_instant_its_update_falls_due() -> None:
+    events = [logged(nov(30, 9)), event(K.ACKNOWLEDGED, nov(30, 9))]
+    due = next(d for d in evaluate_at(nov(30, 9), events).pending if d.action is Action.UPDATE_DUE)
+
+    after = evaluate_at(due.at, [*events, taken(due)])
+
+    assert clock(after, "update").status is ClockStatus.BREACHED
+    assert clock(evaluate_at(due.at, events), "update").status is ClockStatus.PENDING
