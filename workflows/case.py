@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -36,7 +36,7 @@ from workflows.contract import (
     problem_workflow_id,
 )
 from workflows.ledger_sync import LedgerSync
-from workflows.updates import checked_update
+from workflows.updates import checked_update, received
 
 __all__ = ["CaseInput", "CaseWorkflow"]
 
@@ -148,7 +148,10 @@ class CaseWorkflow:
         return self._answer(written)
 
     @workflow.signal(name=PROBLEM_NEWS)
-    async def problem_news(self, news: ProblemNews) -> None:
+    async def problem_news(self, raw: RawValue) -> None:
+        news = received(raw, ProblemNews, PROBLEM_NEWS)
+        if news is None:
+            return
         await workflow.wait_condition(
             lambda: bool(self._case.events) and self._case.linking is None
         )

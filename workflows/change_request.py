@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -42,7 +43,7 @@ from workflows.contract import (
     OPENED_BY,
     change_request_workflow_id,
 )
-from workflows.updates import checked_update
+from workflows.updates import checked_update, received
 
 
 def refusal(err: Exception, *, non_retryable: bool = False) -> ApplicationError:
@@ -147,8 +148,11 @@ class ChangeRequestWorkflow:
         return cr_view.status(self._cr, self._view(), since=written)
 
     @workflow.signal(name=MERGE_VOTES)
-    async def merge_votes(self, merge: MergeVotes) -> None:
+    async def merge_votes(self, raw: RawValue) -> None:
         """A duplicate hands over its voters; a repeated hand-over changes nothing."""
+        merge = received(raw, MergeVotes, MERGE_VOTES)
+        if merge is None:
+            return
         await workflow.wait_condition(lambda: bool(self._cr.events))
         self._cr.merge(merge, workflow.now())
         self._dirty = True
@@ -202,7 +206,7 @@ class ChangeRequestWorkflow:
             ChangeRequestWorkflow.run, change_request_workflow_id(original)
         )
         try:
-            await handle.signal(ChangeRequestWorkflow.merge_votes, merge)
+            await handle.signal(MERGE_VOTES, merge)
         except FailureError as err:  # the original has finished, or never existed
             self._cr.handed_over(workflow.now(), refused=str(err))
         else:

@@ -17,11 +17,13 @@ CASES_OPENED = "sims_cases_opened"
 SLA_ACTIONS = "sims_sla_actions"
 NOTIFICATIONS = "sims_notifications"
 REFUSALS = "sims_refusals"
+SIGNALS_DROPPED = "sims_signals_dropped"
 DESCRIPTIONS = {
     CASES_OPENED: "Cases opened, by case type and priority",
     SLA_ACTIONS: "SLA timer actions taken (warnings, breaches, chasers), by clock and priority",
     NOTIFICATIONS: "Notifications sent, by kind and outcome (delivered, refused)",
     REFUSALS: "Requests refused, by error type",
+    SIGNALS_DROPPED: "Signals dropped for breaking their bounds, never applied, by signal",
 }
 # Which clock each timer action belongs to; what it is, the KPI ledger says (one table).
 CLOCKS = {
@@ -56,3 +58,7 @@ def notification(kind: str, outcome: str) -> None:
 
 def refusal(error_type: str) -> None:
     count(REFUSALS, type=error_type)
+
+
+def signal_dropped(signal: str) -> None:
+    count(SIGNALS_DROPPED, signal=signal)

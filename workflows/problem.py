@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -39,7 +40,7 @@ from workflows.contract import (
     PROBLEM_WORKFLOW,
     case_workflow_id,
 )
-from workflows.updates import checked_update
+from workflows.updates import checked_update, received
 
 
 def refusal(err: Refusal, *, non_retryable: bool = False) -> ApplicationError:
@@ -128,8 +129,10 @@ class ProblemWorkflow:
         return self._apply("release_fix", req)
 
     @workflow.signal(name=LINKED_CASE_CHANGED)
-    def linked_case_changed(self, change: LinkedCaseChanged) -> None:
-        self._changed(self._problem.take_change(change, workflow.now()))
+    def linked_case_changed(self, raw: RawValue) -> None:
+        change = received(raw, LinkedCaseChanged, LINKED_CASE_CHANGED)
+        if change is not None:
+            self._changed(self._problem.take_change(change, workflow.now()))
 
     @workflow.query
     def status(self) -> ProblemStatus:

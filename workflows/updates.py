@@ -1,4 +1,4 @@
-"""One way to declare a validated update in every workflow shell.
+"""One way to declare a validated update in every workflow shell, and to take a signal.
 
 Workflow code for the shells only: the client and the activities name updates by the
 contract's strings (`workflows.contract`) and never import this.
@@ -10,9 +10,15 @@ import functools
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
 from temporalio import workflow
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+
+from workflows import metrics
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+M = TypeVar("M", bound=BaseModel)
 
 
 class Checks(Protocol):
@@ -42,3 +48,21 @@ def checked_update(handler: Handler) -> Handler:
 
     workflow.update(handler).validator(validator)
     return handler
+
+
+def received(raw: RawValue, model: type[M], signal: str) -> M | None:
+    """A signal's input as `model`; None when it breaks the model's bounds (DESIGN §13):
+    dropped and counted (`sims_signals_dropped_total`), never applied.
+
+    A signal handler takes its input raw and calls this, because the SDK drops a signal
+    it cannot convert with only a log line. The warning names the fields and what they
+    broke (the converter's `InvalidInput`), never what they held."""
+    try:
+        return workflow.payload_converter().from_payload(raw.payload, model)
+    except ApplicationError as err:  # the converter's InvalidInput, naming the fields
+        why = err.message
+    except Exception as err:  # as the SDK does: any input it cannot convert is dropped
+        why = type(err).__name__
+    metrics.signal_dropped(signal)
+    workflow.logger.warning("signal %s dropped, its input breaks its bounds: %s", signal, why)
+    return None

@@ -12,6 +12,7 @@ from domain.change_requests import (
     Decision,
     Deliver,
     MarkDuplicate,
+    MergeVotes,
     OpenChangeRequest,
     Plan,
     Review,
@@ -32,6 +33,7 @@ from tests.workflows.cr_helpers import (
 )
 from tests.workflows.helpers import request_id, until
 from workflows import search
+from workflows.contract import MERGE_VOTES
 
 pytestmark = pytest.mark.usefixtures("worker", close_change_requests.__name__)
 STAGE_1 = "published_for_consultation"
@@ -312,3 +314,21 @@ async def test_a_request_id_reused_for_another_vote_or_decision_is_refused(
         assert refused.value.type == "IdempotencyKeyReused"
     after = await cr_api.status(client, cr.reference)
     assert (after.votes, after.voters) == (1, ["INT-1"])
+
+
+async def test_merged_votes_past_their_bounds_are_dropped_and_the_request_goes_on(
+    env: WorkflowEnvironment, client: Client, task_queue: str
+) -> None:
+    # DESIGN §13: a signal whose input breaks the bounds is dropped, never applied (the
+    # worker's metrics count it: tests/workflows/test_metrics.py counts a case's).
+    raised = await raise_cr(env, client, task_queue)
+    handle = cr_api.handle_for(client, raised.reference)
+    bad = MergeVotes.model_construct(
+        duplicate_reference=new_reference("CR"), integrator_ids=["INT-001", "not an id!"]
+    )
+    await handle.signal(MERGE_VOTES, bad)
+    await send(client, raised.reference, "vote", vote("INT-777"))
+
+    after = await cr_api.status(client, raised.reference)
+    assert (after.votes, after.voters) == (1, ["INT-777"])
+    assert after.duplicates == []

@@ -20,6 +20,7 @@ from activities.setup import SetupActivities
 from domain.actors import Actor, Role
 from domain.models import Acknowledge, Withdraw
 from domain.policy import SupportPolicy
+from domain.problem_links import NEWS_MAX, NewsKind, ProblemNews
 from sims_support.client import cases
 from sims_support.client.errors import ClientError
 from sims_support.config import Settings
@@ -30,6 +31,7 @@ from tests.factories import DESK, p1_incident
 from tests.prometheus import figure
 from tests.workflows.helpers import MONDAY, request_id, send, until
 from worker import create_worker
+from workflows.contract import PROBLEM_NEWS
 
 
 def free_port() -> int:
@@ -66,6 +68,7 @@ async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay
     expected = {
         ("sims_cases_opened_total", (("case_type", "incident"), ("priority", "P1"))): 1,
         ("sims_refusals_total", (("type", "NotAllowed"),)): 1,
+        ("sims_signals_dropped_total", (("signal", PROBLEM_NEWS),)): 1,
         (
             "sims_sla_actions_total",
             (("clock", "response"), ("kind", "warning"), ("priority", "P1")),
@@ -92,6 +95,14 @@ async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay
             integrator = Actor(role=Role.INTEGRATOR, id=case.integrator.id)
             ack = Acknowledge(request_id=request_id())
             await cases.send(client, case.reference, "acknowledge", ack, actor=integrator)
+        # News past its bounds (DESIGN §13): dropped, never applied, and counted.
+        oversized = ProblemNews.model_construct(
+            news_id="problem-PRB-1:r1",
+            problem_reference="PRB-1",
+            kind=NewsKind.REVIEW_SCHEDULED,
+            message="n" * (NEWS_MAX + 1),
+        )
+        await cases.handle_for(client, case.reference).signal(PROBLEM_NEWS, oversized)
         await move_clock_to(env, monday + dt.timedelta(minutes=25))  # warning and breach
         await until(lambda: "response_breach" in outbox.kinds(case.reference))
         await env.sleep(dt.timedelta(seconds=5))
@@ -99,6 +110,8 @@ async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay
         assert figures(first) == expected, first
         assert "temporal_workflow_task_execution_latency" in first  # the SDK's own
         assert "temporal_request" in first
+        timeline = (await cases.status(client, case.reference)).timeline
+        assert "problem_news" not in [event.kind for event in timeline]
     # The worker restarts: the next task, on a new worker, replays the whole life again.
     async with create_worker(client, queue, activities=activities):
         end = Withdraw(request_id=request_id(), reason="x")

@@ -11,7 +11,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Reopen
-from domain.problems import OpenProblem, ScheduleReview
+from domain.problem_links import LinkedCaseChanged
+from domain.problems import OpenProblem, Reject, ScheduleReview
 from sims_support.client import cases as api
 from sims_support.client import problems as api_problems
 from tests.conftest import Outbox, move_clock_to
@@ -25,6 +26,7 @@ from tests.workflows.problem_helpers import (
     quiet_monday,
     until_states,
 )
+from workflows.contract import LINKED_CASE_CHANGED
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -169,3 +171,27 @@ async def test_a_repeated_decision_changes_nothing_and_tells_the_cases_once(
     assert [e.kind for e in first.timeline] == ["review_scheduled"]
     assert (again.timeline, again.timeline_total) == ([], first.timeline_total)
     assert outbox.kinds(case) == ["problem_news"]
+
+
+async def test_a_linked_case_change_past_its_bounds_is_dropped_and_the_problem_goes_on(
+    client: Client, task_queue: str
+) -> None:
+    # DESIGN §13: a signal whose input breaks the bounds is dropped, never applied.
+    opening = OpenProblem(reference=new_reference("PRB"), summary="Behaviour API times out")
+    await api_problems.open_problem(client, opening, opened_by=DESK, task_queue=task_queue)
+    handle = api_problems.handle_for(client, opening.reference)
+    bad = LinkedCaseChanged.model_construct(
+        problem_reference=opening.reference, case_reference="not a reference", priority="P9"
+    )
+    await handle.signal(LINKED_CASE_CHANGED, bad)
+    review = ScheduleReview(request_id=request_id())
+    reviewed = await api_problems.send(
+        client, opening.reference, "schedule_review", review, actor=DESK
+    )
+
+    after = await api_problems.status(client, opening.reference)
+    assert reviewed.state == after.state
+    assert after.linked_cases == []
+    assert [event.kind for event in after.timeline][-1] == "review_scheduled"
+    reject = Reject(request_id=request_id(), reason="not a defect")
+    await api_problems.send(client, opening.reference, "reject", reject, actor=DESK)
