@@ -2,9 +2,9 @@
 
     .venv/bin/python -m tests.histories.record [--only actors ...]
 
-Drives the main path of every workflow (case, problem, change request) on the
-time-skipping test server, with the production worker and converter (one case through
-the payload codec, with the test key below), and writes each history as
+Drives the main path of every workflow (case, problem, change request, the monthly
+report) on the time-skipping test server, with the production worker and converter (one
+case through the payload codec, with the test key below), and writes each history as
 `tests/histories/<workflow id>.json`. Record again only on purpose: a history recorded
 by the code before a change is what proves the change replays (README, "Changing
 workflow code safely").
@@ -38,6 +38,7 @@ from domain.models import (
     RequestInformation,
     Withdraw,
 )
+from domain.monthly_report import MonthlyReportDone, MonthlyReportRequest
 from domain.policy import SupportPolicy
 from domain.problems import AcceptAsDefect, ReleaseFix, ScheduleFix, ScheduleReview
 from domain.school_data import (
@@ -66,7 +67,12 @@ from tests.histories.recorder import (
     offer,
 )
 from worker import create_worker
-from workflows.contract import CASE_WORKFLOW, CHANGE_REQUEST_WORKFLOW
+from workflows.contract import (
+    CASE_WORKFLOW,
+    CHANGE_REQUEST_WORKFLOW,
+    KPI_REPORT_WORKFLOW_ID,
+    MONTHLY_KPI_REPORT_WORKFLOW,
+)
 
 RESPONSE_TARGETS = {"P1": "20m", "P2": "1h", "P3": "8h", "P4": "24h"}
 
@@ -310,6 +316,22 @@ async def policy_changes(rec: Recorder) -> None:
     rec.keep(cr_api.workflow_id(request.reference))
 
 
+async def monthly_report(rec: Recorder) -> None:
+    """The KPI report's workflow started by hand (as `temporal schedule trigger` does):
+    the calendar's local activity, then the report of the month before, written out."""
+    workflow_id = f"{KPI_REPORT_WORKFLOW_ID}-HIST-MONTHLY"
+    with tempfile.TemporaryDirectory() as folder:
+        handle = await rec.client.start_workflow(
+            MONTHLY_KPI_REPORT_WORKFLOW,
+            MonthlyReportRequest(output_dir=folder),
+            id=workflow_id,
+            task_queue=QUEUE,
+            result_type=MonthlyReportDone,
+        )
+        await rec.finished(handle.result)
+    rec.keep(workflow_id)
+
+
 SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
     "lifecycle": lambda rec: case_lifecycle(rec, "HIST-LIFECYCLE", rec.client, QUEUE),
     "encrypted": lambda rec: case_lifecycle(rec, "HIST-ENCRYPTED", rec.encrypted, ENCRYPTED_QUEUE),
@@ -322,6 +344,8 @@ SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
     "actors": actors,
     # Recorded by 0.2 (policy apply, DESIGN §15).
     "policy": policy_changes,
+    # Recorded by 0.2 (the monthly report, DESIGN §15).
+    "report": monthly_report,
 }
 
 

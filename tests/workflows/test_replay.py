@@ -43,7 +43,7 @@ def replayer(*workflows: type) -> Replayer:
 
 def test_every_workflow_has_recorded_histories() -> None:
     kinds = {path.name.split("-", 1)[0] for path in HISTORIES if path.parent.name == "histories"}
-    assert kinds == {"case", "problem", "cr"}
+    assert kinds == {"case", "problem", "cr", "kpi"}  # kpi: the monthly report's
     assert any("ENCRYPTED" in path.name for path in HISTORIES)
     assert any("first-run" in path.name for path in HISTORIES)  # a continue-as-new
 
@@ -90,6 +90,21 @@ def test_a_history_with_policy_changes_is_recorded_beside_the_old() -> None:
         ("response_breach", "2026-12-08T13:30:00Z"),
     ]
     assert any(p.name == "cr-HIST-CR-POLICY.json" for p in HISTORIES)
+
+
+def test_a_history_of_the_monthly_report_is_recorded_beside_the_old() -> None:
+    """Recorded by 0.2: a run started by hand loads the calendar (a local activity), then
+    publishes the month before's report."""
+    history = load(next(p for p in HISTORIES if p.name == "kpi-report-HIST-MONTHLY.json"))
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert scheduled == ["publish_kpi_report"]
+    assert len(markers) == 1  # the calendar's local activity
+    assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
 
 
 @pytest.mark.parametrize(
