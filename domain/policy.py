@@ -158,7 +158,7 @@ class SupportPolicy(BaseModel):
     # Bounds (DESIGN §13). `max_backdating` is calendar time (ISO 8601, e.g. "P7D").
     max_backdating: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(days=7)
     max_events: Annotated[int, Field(gt=0)] = 1_000
-    max_log_text: Annotated[int, Field(gt=0)] = 1_048_576  # UTF-8 bytes across the log
+    max_log_text: Annotated[int, Field(gt=0)] = 1_048_576  # text across the log, as carried
     max_problem_links: Annotated[int, Field(gt=0)] = 5_000
 
     @model_validator(mode="after")
