@@ -225,7 +225,8 @@ def _response(
         if breached is None:
             pending.append(Due(deadline, Action.RESPONSE_BREACH))
     else:
-        met = stop <= deadline and breached is None
+        fired = _fired(events, deadline, stop, Action.RESPONSE_BREACH)  # at that instant
+        met = stop <= deadline and breached is None and not fired
         status = ClockStatus.MET if met else ClockStatus.BREACHED
     left = calendar.working_time_between(now, deadline) if status is ClockStatus.PENDING else None
     clock = Clock(

@@ -311,6 +311,17 @@ def test_an_acknowledgement_at_the_deadline_s_instant_still_meets_it() -> None:
     assert clock(evaluate_at(nov(30, 17), events), "response").status is ClockStatus.MET
 
 
+def test_an_acknowledgement_at_that_instant_after_the_breach_fired_leaves_it_breached() -> None:
+    # The integrator was told of the breach: the clock does not turn back to met.
+    breach = taken(Due(nov(30, 17), Action.RESPONSE_BREACH))
+    events = [logged(nov(30, 9)), breach, event(K.ACKNOWLEDGED, nov(30, 17))]
+
+    view = evaluate_at(nov(30, 17), events)
+
+    assert clock(view, "response").status is ClockStatus.BREACHED
+    assert view.response_breached
+
+
 def test_the_update_clock_reads_breached_from_the_instant_its_update_falls_due() -> None:
     events = [logged(nov(30, 9)), event(K.ACKNOWLEDGED, nov(30, 9))]
     due = next(d for d in evaluate_at(nov(30, 9), events).pending if d.action is Action.UPDATE_DUE)
