@@ -33,12 +33,18 @@ R = TypeVar("R")  # what its workflow returns when it ends
 B = TypeVar("B", bound=BaseModel)
 
 
-def failed_run(what: str, failure: WorkflowFailureError, ended: str) -> ClientError:
-    """A run that failed: the refusal it failed with (an opening refused before the
-    `opened` update reached it, say), else `ended`, that it failed."""
-    if isinstance(failure.cause, ApplicationError):
-        return Refused(failure.cause.type or "Refused", failure.cause.message)
-    return Refused(ended, f"{what} has failed: {failure.cause}")
+def failed_run(
+    what: str, failure: WorkflowFailureError, ended: str, *, opening: bool = False
+) -> ClientError:
+    """A run that failed. To its opening (`opened` reached it after it had refused its
+    opener, say) the refusal it failed with; to any later event `ended`: that request
+    was not refused, the run is over."""
+    cause = failure.cause
+    if isinstance(cause, ApplicationError):
+        if opening:
+            return Refused(cause.type or "Refused", cause.message)
+        return Refused(ended, f"{what} has failed ({cause.type}): {cause.message}")
+    return Refused(ended, f"{what} has failed: {cause}")
 
 
 @dataclass(frozen=True)
@@ -171,17 +177,21 @@ def refusal(err: Exception) -> ClientError | None:
 
 
 async def finished_result(
-    found: WorkflowHandle[Any, R], lifecycle: Lifecycle[S, R], reference: str
+    found: WorkflowHandle[Any, R],
+    lifecycle: Lifecycle[S, R],
+    reference: str,
+    *,
+    opening: bool = False,
 ) -> R:
     """The result of a workflow that has finished; raises `NotFound` when there is none,
-    or what its failure means to the caller."""
+    or what its failure means to the caller (`failed_run`)."""
     what = lifecycle.what(reference)
     try:
         return await found.result()
     except RPCError:
         raise NotFound(lifecycle.not_found, f"reference: no {what} exists") from None
     except WorkflowFailureError as failure:
-        raise failed_run(what, failure, lifecycle.ended) from None
+        raise failed_run(what, failure, lifecycle.ended, opening=opening) from None
 
 
 async def explain(
@@ -196,7 +206,7 @@ async def explain(
         return known
     # Not found: either there is no such workflow, or it has finished.
     try:
-        final = await finished_result(found, lifecycle, reference)
+        final = await finished_result(found, lifecycle, reference, opening=event == OPENED)
     except ClientError as why:
         return why
     return lifecycle.closed(reference, final, event)

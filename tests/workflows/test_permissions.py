@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain import models as m
@@ -34,7 +35,7 @@ from domain.change_requests import (
 )
 from domain.models import OpenCase
 from domain.problem_links import ProblemInput
-from sims_support.client import cases, change_requests, problems, school
+from sims_support.client import calls, cases, change_requests, problems, school
 from sims_support.client.errors import ClientError
 from tests.factories import DESK, PRODUCT_MANAGER, intake, new_reference
 from tests.workflows.helpers import request_id
@@ -381,8 +382,9 @@ async def test_an_opening_refused_before_opened_arrives_still_reads_as_its_refus
     client: Client, task_queue: str
 ) -> None:
     # open_problem's race, made certain: the run refuses its opener and fails before the
-    # `opened` update reaches it, so the client learns why from the failed run (CI once
-    # saw `ProblemClosed` here).
+    # `opened` update reaches it (CI once saw `ProblemClosed` here). Then the update finds
+    # no running workflow, and the client learns why from the failed run, as open_problem
+    # does; a later decision is told the problem has ended.
     opening = p.OpenProblem(reference=new_reference("PRB"), summary="Behaviour API times out")
     started = await client.start_workflow(
         contract.PROBLEM_WORKFLOW,
@@ -392,7 +394,13 @@ async def test_an_opening_refused_before_opened_arrives_still_reads_as_its_refus
     )
     with pytest.raises(WorkflowFailureError):
         await started.result()
-    with pytest.raises(ClientError) as refused:
+    with pytest.raises(RPCError) as unanswered:  # no running workflow to take it
+        await started.execute_update(contract.OPENED)
+
+    told = await calls.explain(
+        started, problems.PROBLEM, opening.reference, unanswered.value, contract.OPENED
+    )
+    with pytest.raises(ClientError) as later:
         await problems.send(
             client,
             opening.reference,
@@ -400,7 +408,10 @@ async def test_an_opening_refused_before_opened_arrives_still_reads_as_its_refus
             p.ScheduleReview(request_id=request_id()),
             actor=DESK,
         )
-    assert refused.value.type == "NotAllowed"
+
+    assert told.type == "NotAllowed"
+    assert later.value.type == "ProblemClosed"
+    assert "has failed (NotAllowed)" in str(later.value)
 
 
 # -- problems: every decision is the desk's -------------------------------------------------
