@@ -317,7 +317,7 @@ async def test_a_request_id_reused_for_another_vote_or_decision_is_refused(
 
 
 async def test_merged_votes_past_their_bounds_are_dropped_and_the_request_goes_on(
-    env: WorkflowEnvironment, client: Client, task_queue: str
+    env: WorkflowEnvironment, client: Client, task_queue: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # DESIGN §13: a signal whose input breaks the bounds is dropped, never applied (the
     # worker's metrics count it: tests/workflows/test_metrics.py counts a case's).
@@ -332,3 +332,6 @@ async def test_merged_votes_past_their_bounds_are_dropped_and_the_request_goes_o
     after = await cr_api.status(client, raised.reference)
     assert (after.votes, after.voters) == (1, ["INT-777"])
     assert after.duplicates == []
+    [dropped] = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert dropped.startswith("signal merge_votes dropped, its input breaks its bounds")
+    assert "integrator_ids.1:" in dropped

@@ -29,6 +29,7 @@ from activities.ledger import Ledger, LedgerActivities
 from activities.setup import SetupActivities
 from domain.models import Acknowledge, Withdraw
 from domain.policy import SupportPolicy
+from domain.problem_links import NewsKind, ProblemNews
 from domain.workflow_inputs import CaseInput
 from sims_support.client import cases as api
 from sims_support.config import Settings
@@ -40,6 +41,7 @@ from tests.histories.record import TEST_KEYRING
 from tests.workflows.helpers import request_id
 from worker import SANDBOX, WORKFLOWS, create_worker
 from workflows.case import CaseWorkflow
+from workflows.contract import PROBLEM_NEWS
 
 KEYRING = Keyring.parse(new_key("plain-test"))
 SECRET = "Call Priya Shah on 0123 456 789"  # what the keyless client sends
@@ -206,3 +208,33 @@ async def test_a_plaintext_history_replays_only_where_plaintext_is_accepted() ->
 
     assert refused.replay_failure is not None
     assert accepted.replay_failure is None
+
+
+async def test_a_signal_sent_without_the_key_is_dropped_and_counted_not_applied(
+    env: WorkflowEnvironment, keyed_queue: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    keyed = keyed_client(env)
+    case = intake(logged_at=await env.get_current_time())
+    await api.open_case(keyed, case, opened_by=DESK, task_queue=keyed_queue)
+    news = ProblemNews(
+        news_id="problem-PRB-1:r1",
+        problem_reference="PRB-1",
+        kind=NewsKind.REVIEW_SCHEDULED,
+        message=SECRET,
+    )
+
+    keyless = env.client.get_workflow_handle(api.workflow_id(case.reference))
+    await keyless.signal(PROBLEM_NEWS, news)
+    # An update after it: the signal's task has run by the time this is answered.
+    ask = Acknowledge(request_id=request_id(), actor=DESK)
+    taken = await api.send(keyed, case.reference, "acknowledge", ask)
+
+    assert [e.kind for e in taken.timeline] == ["acknowledged"]
+    status = await api.status(keyed, case.reference)
+    assert "problem_news" not in [e.kind for e in status.timeline]
+    [dropped] = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert dropped.startswith("signal problem_news dropped") and "is not encrypted" in dropped
+    assert SECRET not in dropped
+    withdraw = Withdraw(request_id=request_id(), reason="x")
+    await api.send(keyed, case.reference, "withdraw", withdraw, actor=DESK)
+    await api.handle_for(keyed, case.reference).result()

@@ -174,9 +174,10 @@ async def test_a_repeated_decision_changes_nothing_and_tells_the_cases_once(
 
 
 async def test_a_linked_case_change_past_its_bounds_is_dropped_and_the_problem_goes_on(
-    client: Client, task_queue: str
+    client: Client, task_queue: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # DESIGN §13: a signal whose input breaks the bounds is dropped, never applied.
+    # DESIGN §13: a signal whose input breaks the bounds is dropped, never applied, and
+    # counted (the counter: tests/workflows/test_metrics.py) with a warning naming why.
     opening = OpenProblem(reference=new_reference("PRB"), summary="Behaviour API times out")
     await api_problems.open_problem(client, opening, opened_by=DESK, task_queue=task_queue)
     handle = api_problems.handle_for(client, opening.reference)
@@ -193,5 +194,8 @@ async def test_a_linked_case_change_past_its_bounds_is_dropped_and_the_problem_g
     assert reviewed.state == after.state
     assert after.linked_cases == []
     assert [event.kind for event in after.timeline][-1] == "review_scheduled"
+    [dropped] = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert dropped.startswith("signal linked_case_changed dropped, its input breaks its bounds")
+    assert "case_reference:" in dropped and "priority:" in dropped
     reject = Reject(request_id=request_id(), reason="not a defect")
     await api_problems.send(client, opening.reference, "reject", reject, actor=DESK)
