@@ -184,14 +184,14 @@ def rpc_failure(err: RPCError) -> ApiError:
 def from_client(err: ClientError) -> ApiError:
     """A client failure as the gateway answers it: a refusal by its type, Temporal's own
     failures (the client names them after their class) by what Temporal said."""
+    wire = WIRE_NAME.get(err.type, err.type)
     if type(err) is ClientError:
         cause = _rpc_cause(err)
         if cause is not None:
             return rpc_failure(cause)
-        if err.type not in STATUS:
+        if wire not in STATUS:
             return ApiError("Unavailable", f"Temporal could not do it now: {err}")
     default = 404 if isinstance(err, NotFound) else 422 if isinstance(err, Refused) else 503
-    wire = WIRE_NAME.get(err.type, err.type)
     return ApiError(wire, str(err), status=status_of(wire, default))
 
 
