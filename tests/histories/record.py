@@ -24,7 +24,15 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
-from domain.change_requests import Decision, Deliver, OpenChangeRequest, Plan, Review, Vote
+from domain.change_requests import (
+    Decision,
+    Deliver,
+    MarkDuplicate,
+    OpenChangeRequest,
+    Plan,
+    Review,
+    Vote,
+)
 from domain.models import (
     AcceptResolution,
     Acknowledge,
@@ -40,7 +48,7 @@ from domain.models import (
 )
 from domain.monthly_report import MonthlyReportDone, MonthlyReportRequest
 from domain.policy import SupportPolicy
-from domain.problems import AcceptAsDefect, ReleaseFix, ScheduleFix, ScheduleReview
+from domain.problems import AcceptAsDefect, Reject, ReleaseFix, ScheduleFix, ScheduleReview
 from domain.school_data import (
     ApprovePartnerAccess,
     RecordDataTransfer,
@@ -332,6 +340,63 @@ async def monthly_report(rec: Recorder) -> None:
     rec.keep(workflow_id)
 
 
+async def signals(rec: Recorder) -> None:
+    """Every signal, recorded by the code before the handlers took their input raw (the
+    tree of 91225f3): over the payload codec, two incidents escalate to one problem; one is
+    regraded and the other withdrawn (`linked_case_changed`), the problem's review and
+    rejection reach the first (`problem_news`). In clear, a duplicate change request hands
+    its voter to the original (`merge_votes`)."""
+    client, problem = rec.encrypted, "HIST-SIG-PRB"
+    logged = await rec.monday()
+    cases = ["HIST-SIG-CASE-1", "HIST-SIG-CASE-2"]
+    for reference in cases:
+        opening = intake(reference, logged)
+        await api.open_case(client, opening, opened_by=DESK, task_queue=ENCRYPTED_QUEUE)
+        escalate = EscalateToProblem(request_id="esc", problem_reference=problem)
+        steps = [("acknowledge", Acknowledge(request_id="ack")), ("escalate_to_problem", escalate)]
+        await rec.send(reference, steps, client)
+    regrade = ChangePriority(request_id="cp", impact=1, urgency=2, reason="a whole trust")
+    await rec.send(cases[0], [("change_priority", regrade)], client)
+    await rec.send(cases[1], [("withdraw", Withdraw(request_id="w", reason="moved on"))], client)
+    for event, request in [
+        ("schedule_review", ScheduleReview(request_id="rv", message="Thursday's board")),
+        ("reject", Reject(request_id="rj", reason="the school's own configuration")),
+    ]:
+        await api_problems.send(client, problem, event, request, actor=DESK)
+    await rec.finished(api_problems.handle_for(client, problem).result)
+    for _ in range(200):
+        if (await api.case_status(client, cases[0])).state == "investigating":
+            break
+        await asyncio.sleep(0.05)
+    await rec.send(cases[0], [("withdraw", Withdraw(request_id="w", reason="fixed"))], client)
+    await rec.finished(api.handle_for(client, cases[0]).result)
+    rec.keep(f"problem-{problem}", client)
+    rec.keep(api.workflow_id(cases[0]), client)
+
+    raised_at = await rec.env.get_current_time()
+    original, duplicate = "HIST-SIG-CR", "HIST-SIG-CR-DUP"
+    for reference, by in ((original, "INT-001"), (duplicate, "INT-002")):
+        request = OpenChangeRequest(
+            reference=reference, title="Expose attendance codes", raised_by=by, raised_at=raised_at
+        )
+        await cr_api.open_change_request(rec.client, request, opened_by=DESK, task_queue=QUEUE)
+    voter = Actor(role=Role.INTEGRATOR, id="INT-003")
+    vote = Vote(request_id="v", integrator_id=voter.id)
+    await cr_api.send_cr(rec.client, duplicate, "vote", vote, actor=voter)
+    who: dict[str, Any] = {"decided_by": "pm-ann", "reason": "asked before"}
+    same = MarkDuplicate(request_id="dup", original_reference=original, **who)
+    await cr_api.send_cr(rec.client, duplicate, "mark_duplicate", same, actor=PRODUCT_MANAGER)
+    await rec.finished(cr_api.handle_for(rec.client, duplicate).result)
+    for _ in range(200):
+        if (await cr_api.status(rec.client, original)).votes == 2:
+            break
+        await asyncio.sleep(0.05)
+    no = Decision(request_id="no", decided_by="pm-ann", reason="out of scope")
+    await cr_api.send_cr(rec.client, original, "reject", no, actor=PRODUCT_MANAGER)
+    await rec.finished(cr_api.handle_for(rec.client, original).result)
+    rec.keep(cr_api.workflow_id(original))
+
+
 SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
     "lifecycle": lambda rec: case_lifecycle(rec, "HIST-LIFECYCLE", rec.client, QUEUE),
     "encrypted": lambda rec: case_lifecycle(rec, "HIST-ENCRYPTED", rec.encrypted, ENCRYPTED_QUEUE),
@@ -346,6 +411,8 @@ SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
     "policy": policy_changes,
     # Recorded by 0.2 (the monthly report, DESIGN §15).
     "report": monthly_report,
+    # Recorded by 0.2 before signal handlers took their input raw (DESIGN §13's count).
+    "signals": signals,
 }
 
 

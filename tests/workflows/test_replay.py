@@ -21,6 +21,7 @@ from tests.histories.drifted import DriftedCase, PatchedCase
 from tests.histories.record import TEST_KEYRING
 from worker import SANDBOX, WORKFLOWS
 from workflows.case import CaseWorkflow
+from workflows.contract import LINKED_CASE_CHANGED, MERGE_VOTES, PROBLEM_NEWS
 
 # Recorded by today's code, and in sub-folders by the code before a change (kept as long
 # as cases that old may still be running: they prove the change replays). None is kept
@@ -90,6 +91,21 @@ def test_a_history_with_policy_changes_is_recorded_beside_the_old() -> None:
         ("response_breach", "2026-12-08T13:30:00Z"),
     ]
     assert any(p.name == "cr-HIST-CR-POLICY.json" for p in HISTORIES)
+
+
+def test_every_signal_is_in_a_recorded_history_the_case_s_and_problem_s_encrypted() -> None:
+    """Recorded by the code before signal handlers took their input raw (91225f3), so
+    their replay here proves the change replays."""
+    signalled: dict[str, set[bytes]] = {}
+    for path in HISTORIES:
+        for event in load(path).events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                attributes = event.workflow_execution_signaled_event_attributes
+                encoding = attributes.input.payloads[0].metadata["encoding"]
+                signalled.setdefault(attributes.signal_name, set()).add(encoding)
+    assert set(signalled) == {PROBLEM_NEWS, LINKED_CASE_CHANGED, MERGE_VOTES}
+    assert b"binary/encrypted" in signalled[PROBLEM_NEWS]
+    assert b"binary/encrypted" in signalled[LINKED_CASE_CHANGED]
 
 
 def test_a_history_of_the_monthly_report_is_recorded_beside_the_old() -> None:
