@@ -124,6 +124,16 @@ class Delivery(BaseModel):
     news: ProblemNews
 
 
+class Notice(BaseModel):
+    """News owed to linked cases: the news once, and the cases still to be told it, in
+    order. One per decision, however many cases it reaches (a generic defect may gather
+    thousands, and a continued run carries what is still owed)."""
+
+    model_config = ConfigDict(frozen=True)
+    news: ProblemNews
+    case_references: list[str]
+
+
 class ProblemInput(BaseModel):
     """The opening, plus what a continued run carries over."""
 
@@ -137,7 +147,10 @@ class ProblemInput(BaseModel):
     events: list[ProblemEvent] = []
     links: list[LinkedCase] = []
     request_ids: list[str] = []
+    # 0.2's first runs kept news per case here; a continued run of theirs reads it into
+    # `notices` (it was always empty: they continued as new only once all was told).
     outbox: list[Delivery] = []
+    notices: list[Notice] = []
     vehicle: FixVehicle | None = None
     target_version: str | None = None
     released_version: str | None = None

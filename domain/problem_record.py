@@ -19,6 +19,7 @@ from domain.problem_links import (
     LinkCase,
     LinkedCaseChanged,
     NewsKind,
+    Notice,
     ProblemInput,
     news_of,
 )
@@ -72,8 +73,9 @@ NEWS = {
 }
 
 
-# What a continued run takes over (ProblemInput's fields, but the test-only threshold).
-CARRIED = tuple(name for name in ProblemInput.model_fields if name != "history_threshold")
+# What a continued run takes over (ProblemInput's fields, but the test-only threshold and
+# 0.2's first outbox, read into `notices`).
+CARRIED = tuple(n for n in ProblemInput.model_fields if n not in ("history_threshold", "outbox"))
 
 
 @dataclass
@@ -84,7 +86,7 @@ class ProblemRecord:
     links: list[LinkedCase] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
     # News owed to linked cases, oldest first, until the workflow has delivered it.
-    outbox: list[Delivery] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     vehicle: FixVehicle | None = None
     target_version: str | None = None
     released_version: str | None = None
@@ -101,6 +103,9 @@ class ProblemRecord:
     def from_input(cls, input: ProblemInput) -> ProblemRecord:
         given = {k: copied(getattr(input, k)) for k in CARRIED if k not in ("scope", "school_urn")}
         record = cls(**given)
+        record.notices[:0] = [
+            Notice(news=d.news, case_references=[d.case_reference]) for d in input.outbox
+        ]
         if input.scope:
             record.scope, record.school_urn = input.scope, input.school_urn
         return record
@@ -228,13 +233,27 @@ class ProblemRecord:
 
     # -- what the problem owes its cases --------------------------------------------------
 
-    def due(self) -> list[Delivery]:
-        """The news still to be delivered, oldest first."""
-        return list(self.outbox)
+    def due(self, limit: int | None = None) -> list[Delivery]:
+        """The news still to be delivered, oldest first: the first `limit` deliveries."""
+        owed: list[Delivery] = []
+        for notice in self.notices:
+            for reference in notice.case_references:
+                if limit is not None and len(owed) >= limit:
+                    return owed
+                owed.append(Delivery(case_reference=reference, news=notice.news))
+        return owed
 
     def delivered(self, count: int) -> None:
         """The first `count` deliveries were made (or found undeliverable)."""
-        del self.outbox[:count]
+        while count and self.notices:
+            first = self.notices[0]
+            told = min(count, len(first.case_references))
+            rest = first.case_references[told:]
+            if rest:
+                self.notices[0] = first.model_copy(update={"case_references": rest})
+            else:
+                self.notices.pop(0)
+            count -= told
 
     def undelivered(self, delivery: Delivery, reason: str, now: dt.datetime) -> None:
         """A linked case could not be told (it had closed meanwhile): kept for the operator."""
@@ -244,14 +263,14 @@ class ProblemRecord:
     @property
     def finished(self) -> bool:
         """Closed, and every linked case told."""
-        return self.state in CLOSED_STATES and not self.outbox
+        return self.state in CLOSED_STATES and not self.notices
 
     def _tell_linked_cases(self, kind: NewsKind, text: str, request_id: str) -> None:
         version = self.released_version or self.target_version
         news = news_of(self.opening.reference, kind, text, request_id, self.vehicle, version)
-        for link in self.links:
-            if link.open:
-                self.outbox.append(Delivery(case_reference=link.reference, news=news))
+        told = [link.reference for link in self.links if link.open]
+        if told:
+            self.notices.append(Notice(news=news, case_references=told))
 
     # -- the log and the status -----------------------------------------------------------
 

@@ -38,6 +38,8 @@ APPLY_POLICY = "apply_policy"
 # `workflow.patched` ids: a run recorded before the change replays as it ran.
 # The opening checks of 0.2: the opener (DESIGN §12's table) and a back-dated logged_at.
 OPENED_BY = "opened-by-checked"
+# A problem signals its news in batches, and may continue as new between them (0.2).
+NEWS_IN_BATCHES = "news-in-batches"
 
 # Machine events the workflow takes itself (timers, problem news), never a caller.
 CASE_INTERNAL = frozenset({"resume_investigation", "resolve"})

@@ -3,8 +3,12 @@
 A shell around `domain.problem_record.ProblemRecord`, which holds the rules. Cases link
 themselves through `link_case` (update-with-start from the case's activity, so racing
 escalations share one problem). Each decision the desk records is an update; the news
-the charter promises the integrators waits in the record's outbox, which the loop
-signals to every linked case. The workflow ends once a final state's news is delivered.
+the charter promises the integrators waits in the record's notices, which the loop
+signals to every linked case, `NEWS_BATCH` at a time: a generic defect's thousands of
+cases would make one workflow task of thousands of signals (a 10,000-character message to
+5,000 cases: 52 MB in one request, and one history past its 50 MB limit); between
+batches the run may continue as new, carrying who is still to be told. The
+workflow ends once a final state's news is delivered.
 """
 
 from __future__ import annotations
@@ -35,12 +39,16 @@ from workflows import effects, metrics
 from workflows.contract import (
     LINK_CASE,
     LINKED_CASE_CHANGED,
+    NEWS_IN_BATCHES,
     OPENED_BY,
     PROBLEM_NEWS,
     PROBLEM_WORKFLOW,
     case_workflow_id,
 )
 from workflows.updates import checked_update, received
+
+# Signals one workflow task sends at most: 100 of the largest news is about 1 MB.
+NEWS_BATCH = 100
 
 
 def refusal(err: Refusal, *, non_retryable: bool = False) -> ApplicationError:
@@ -174,9 +182,16 @@ class ProblemWorkflow:
     # -- side effects -------------------------------------------------------------------
 
     async def _deliver_news(self) -> None:
-        while batch := self._problem.due():
+        """Signal what is owed; returns early when the run should continue as new first."""
+        if not self._problem.due(1):
+            return
+        # A run recorded before batches signalled everything owed in one workflow task.
+        batch_size = NEWS_BATCH if workflow.patched(NEWS_IN_BATCHES) else None
+        while batch := self._problem.due(batch_size):
             await asyncio.gather(*(self._signal(delivery) for delivery in batch))
             self._problem.delivered(len(batch))
+            if batch_size and effects.continue_as_new_due(self._input.history_threshold):
+                return  # the loop continues as new; the next run tells the rest
 
     async def _signal(self, delivery: Delivery) -> None:
         case = workflow.get_external_workflow_handle(case_workflow_id(delivery.case_reference))

@@ -13,6 +13,7 @@ from domain.problem_links import LinkCase, LinkedCaseChanged, NewsKind
 from domain.problem_record import ProblemRecord
 from domain.problems import (
     AcceptAsDefect,
+    LinkedCase,
     OpenProblem,
     ProblemEventKind,
     ProblemRequest,
@@ -94,7 +95,7 @@ def test_a_new_problem_is_under_investigation_with_its_opening_in_the_log() -> N
     assert [(e.kind, e.at, e.detail) for e in record.events] == [
         (ProblemEventKind.OPENED, NOW, "Census return rejects pupils")
     ]
-    assert record.priority is Priority.P4 and record.outbox == []
+    assert record.priority is Priority.P4 and record.due() == []
 
 
 @pytest.mark.parametrize(("state", "event"), TAKEN)
@@ -317,3 +318,65 @@ def test_past_max_problem_links_a_new_case_is_refused_but_a_linked_one_may_chang
     assert record.link(LinkCase(case_reference="INC-1", priority=Priority.P1), NOW) is True
     assert [c.reference for c in record.links] == ["INC-1", "INC-2", "INC-3"]
     assert problem_record.SupportPolicy().max_problem_links == 5_000
+
+
+# -- news for thousands of cases ------------------------------------------------------------
+
+
+def test_news_is_owed_once_per_decision_and_told_in_batches_in_order() -> None:
+    record = linked(*((f"INC-{n}", Priority.P3) for n in range(1, 8)))
+    decided(record, "schedule_review")
+    decided(record, "request_information")
+
+    first = record.due(5)
+    record.delivered(5)
+    second = record.due(5)
+    record.delivered(5)
+    third = record.due(5)
+    record.delivered(len(third))
+
+    everyone = [f"INC-{n}" for n in range(1, 8)]
+    told = [(d.case_reference, d.news.kind) for d in [*first, *second, *third]]
+    assert told == [(ref, NewsKind.REVIEW_SCHEDULED) for ref in everyone] + [
+        (ref, NewsKind.INFORMATION_NEEDED) for ref in everyone
+    ]
+    assert [len(first), len(second), len(third)] == [5, 5, 4]
+    assert record.due() == [] and record.notices == []
+
+
+def test_a_continued_run_carries_news_for_5000_cases_once_not_5000_times() -> None:
+    record = linked(("INC-00000", Priority.P3))
+    record.links += [  # as 4,999 more links leave them, faster
+        LinkedCase(reference=f"INC-{n:05d}", priority=Priority.P3, linked_at=NOW)
+        for n in range(1, 5_000)
+    ]
+    decided(record, "schedule_review")
+    record.delivered(len(record.due()))
+    asked = request("request_information", message="m" * 10_000)
+    record.apply("request_information", asked, NOW)
+    record.delivered(100)  # one batch told, then the run continues as new
+
+    carried = record.carried()
+    again = ProblemRecord.from_input(carried)
+
+    assert len(again.due()) == 4_900
+    assert again.due(1)[0].case_reference == "INC-00100"
+    # Per case, the news was 10.5 KB each: 52 MB, past Temporal's 2 MiB payload limit.
+    assert len(carried.model_dump_json()) < 512 * 1024
+
+
+def test_a_run_of_0_2_that_carried_news_per_case_tells_it_first() -> None:
+    record = linked(("INC-1", Priority.P3), ("INC-2", Priority.P3))
+    decided(record, "schedule_review")
+    owed = record.due()
+    record.delivered(len(owed))
+    decided(record, "request_information")
+    legacy = record.carried().model_copy(update={"outbox": owed[1:]})
+
+    again = ProblemRecord.from_input(legacy)
+
+    assert [(d.case_reference, d.news.kind) for d in again.due()] == [
+        ("INC-2", NewsKind.REVIEW_SCHEDULED),
+        ("INC-1", NewsKind.INFORMATION_NEEDED),
+        ("INC-2", NewsKind.INFORMATION_NEEDED),
+    ]

@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import Reopen
+from domain.models import Reopen, Withdraw
 from domain.problem_links import LinkedCaseChanged
 from domain.problems import OpenProblem, Reject, ScheduleReview
 from sims_support.client import cases as api
@@ -26,6 +27,7 @@ from tests.workflows.problem_helpers import (
     quiet_monday,
     until_states,
 )
+from workflows import problem as problem_workflow
 from workflows.contract import LINKED_CASE_CHANGED
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -199,3 +201,67 @@ async def test_a_linked_case_change_past_its_bounds_is_dropped_and_the_problem_g
     assert "case_reference:" in dropped and "priority:" in dropped
     reject = Reject(request_id=request_id(), reason="not a defect")
     await api_problems.send(client, opening.reference, "reject", reject, actor=DESK)
+
+
+def signals_per_task(history: WorkflowHistory) -> list[int]:
+    """How many signals each workflow task of a run sent, task by task."""
+    per_task, sent = [], 0
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+            sent += 1
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            per_task.append(sent)
+            sent = 0
+    return [*per_task, sent]
+
+
+async def runs_of(client: Client, problem: str, first_run: str) -> list[WorkflowHistory]:
+    """Every run of the problem from `first_run` on, following its continue-as-new chain."""
+    runs, run_id = [], first_run
+    while run_id:
+        handle = client.get_workflow_handle(f"problem-{problem}", run_id=run_id)
+        history = await handle.fetch_history()
+        runs.append(history)
+        last = history.events[-1].workflow_execution_continued_as_new_event_attributes
+        run_id = last.new_execution_run_id
+    return runs
+
+
+async def test_news_for_many_cases_goes_in_batches_and_a_run_may_continue_as_new_between(
+    env: WorkflowEnvironment,
+    client: Client,
+    outbox: Outbox,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A generic defect's thousands of cases, scaled down: 20 cases, 3 signals a workflow
+    # task, a run continuing as new at 40 events. One task of thousands of signals is past
+    # what Temporal takes (5,000 news of 10,000 characters: 52 MB).
+    monkeypatch.setattr(problem_workflow, "NEWS_BATCH", 3)
+    monday = await quiet_monday(env)
+    problem = new_reference("PRB")
+    opening = OpenProblem(reference=problem, summary="Timetable API drops rooms")
+    await api_problems.open_problem(
+        client, opening, opened_by=DESK, task_queue=task_queue, history_threshold=40
+    )
+    first_run = (await api_problems.handle_for(client, problem).describe()).run_id
+    assert first_run is not None
+    cases = await escalated(client, task_queue, problem, incidents(monday, 20))
+    await decide(client, problem, "schedule_review")
+    await until(lambda: all(outbox.kinds(ref) == ["problem_news"] for ref in cases))
+
+    await decide(client, problem, "reject", reason="works as designed")
+    await until_states(client, cases, "investigating")
+    final = await api_problems.handle_for(client, problem).result()
+
+    assert final.state == "not_a_defect"
+    for ref in cases:  # each told of each decision once
+        assert outbox.kinds(ref) == ["problem_news", "problem_news"]
+        assert "not to be a defect" in outbox.of(ref)[1].message
+    runs = await runs_of(client, problem, first_run)
+    told_in = [sum(signals_per_task(run)) for run in runs]
+    assert sum(told_in) == 40
+    assert any(n % 20 for n in told_in)  # a decision's news was told across runs
+    assert max(n for run in runs for n in signals_per_task(run)) == 3
+    for ref in cases:
+        await send(client, ref, "withdraw", Withdraw(request_id=request_id(), reason="x"))
