@@ -397,6 +397,32 @@ async def signals(rec: Recorder) -> None:
     rec.keep(cr_api.workflow_id(original))
 
 
+async def news_in_batches(rec: Recorder) -> None:
+    """A problem's news told in batches (`news-in-batches`): two incidents hear of the
+    review and of the rejection, and go back to investigating."""
+    logged, problem = await rec.monday(), "HIST-BATCH-PRB"
+    cases = ["HIST-BATCH-CASE-1", "HIST-BATCH-CASE-2"]
+    for reference in cases:
+        await api.open_case(rec.client, intake(reference, logged), opened_by=DESK, task_queue=QUEUE)
+        escalate = EscalateToProblem(request_id="esc", problem_reference=problem)
+        steps = [("acknowledge", Acknowledge(request_id="ack")), ("escalate_to_problem", escalate)]
+        await rec.send(reference, steps)
+    for event, request in [
+        ("schedule_review", ScheduleReview(request_id="rv")),
+        ("reject", Reject(request_id="rj", reason="works as designed")),
+    ]:
+        await api_problems.send(rec.client, problem, event, request, actor=DESK)
+    await rec.finished(api_problems.handle_for(rec.client, problem).result)
+    for reference in cases:
+        for _ in range(200):
+            if (await api.case_status(rec.client, reference)).state == "investigating":
+                break
+            await asyncio.sleep(0.05)
+        await rec.send(reference, [("withdraw", Withdraw(request_id="w", reason="fixed"))])
+        await rec.finished(api.handle_for(rec.client, reference).result)
+    rec.keep(f"problem-{problem}")
+
+
 SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
     "lifecycle": lambda rec: case_lifecycle(rec, "HIST-LIFECYCLE", rec.client, QUEUE),
     "encrypted": lambda rec: case_lifecycle(rec, "HIST-ENCRYPTED", rec.encrypted, ENCRYPTED_QUEUE),
@@ -413,6 +439,8 @@ SCENARIOS: dict[str, Callable[[Recorder], Awaitable[None]]] = {
     "report": monthly_report,
     # Recorded by 0.2 before signal handlers took their input raw (DESIGN §13's count).
     "signals": signals,
+    # Recorded by 0.2 (a problem's news in batches).
+    "batches": news_in_batches,
 }
 
 

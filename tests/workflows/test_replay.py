@@ -21,7 +21,7 @@ from tests.histories.drifted import DriftedCase, PatchedCase
 from tests.histories.record import TEST_KEYRING
 from worker import SANDBOX, WORKFLOWS
 from workflows.case import CaseWorkflow
-from workflows.contract import LINKED_CASE_CHANGED, MERGE_VOTES, PROBLEM_NEWS
+from workflows.contract import LINKED_CASE_CHANGED, MERGE_VOTES, NEWS_IN_BATCHES, PROBLEM_NEWS
 
 # Recorded by today's code, and in sub-folders by the code before a change (kept as long
 # as cases that old may still be running: they prove the change replays). None is kept
@@ -106,6 +106,24 @@ def test_every_signal_is_in_a_recorded_history_the_case_s_and_problem_s_encrypte
     assert set(signalled) == {PROBLEM_NEWS, LINKED_CASE_CHANGED, MERGE_VOTES}
     assert b"binary/encrypted" in signalled[PROBLEM_NEWS]
     assert b"binary/encrypted" in signalled[LINKED_CASE_CHANGED]
+
+
+def test_a_history_with_news_in_batches_is_recorded_beside_the_old() -> None:
+    """Recorded by 0.2 after news went out in batches: its patch marker, then the signals;
+    the problem histories before it (HIST-PRB, HIST-SIG-PRB) have neither marker."""
+
+    def patches(name: str) -> list[bytes]:
+        history = load(next(p for p in HISTORIES if p.name == name))
+        return [
+            e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        ]
+
+    assert [json.loads(d)["id"] for d in patches("problem-HIST-BATCH-PRB.json")] == [
+        NEWS_IN_BATCHES
+    ]
+    assert patches("problem-HIST-PRB.json") == patches("problem-HIST-SIG-PRB.json") == []
 
 
 def test_a_history_of_the_monthly_report_is_recorded_beside_the_old() -> None:
