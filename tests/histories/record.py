@@ -145,10 +145,7 @@ async def problem_fix(rec: Recorder) -> None:
         await api_problems.send(rec.client, problem, event, request, actor=DESK)
     await rec.finished(api_problems.handle_for(rec.client, problem).result)
     for reference in cases:
-        for _ in range(200):
-            if (await api.case_status(rec.client, reference)).state == "resolution_offered":
-                break
-            await asyncio.sleep(0.05)
+        await rec.until_state(reference, "resolution_offered")
         await rec.send(reference, [("accept_resolution", AcceptResolution(request_id="ok"))])
         await rec.finished(api.handle_for(rec.client, reference).result)
     rec.keep(f"problem-{problem}")
@@ -364,10 +361,7 @@ async def signals(rec: Recorder) -> None:
     ]:
         await api_problems.send(client, problem, event, request, actor=DESK)
     await rec.finished(api_problems.handle_for(client, problem).result)
-    for _ in range(200):
-        if (await api.case_status(client, cases[0])).state == "investigating":
-            break
-        await asyncio.sleep(0.05)
+    await rec.until_state(cases[0], "investigating", client)
     await rec.send(cases[0], [("withdraw", Withdraw(request_id="w", reason="fixed"))], client)
     await rec.finished(api.handle_for(client, cases[0]).result)
     rec.keep(f"problem-{problem}", client)
@@ -414,10 +408,7 @@ async def news_in_batches(rec: Recorder) -> None:
         await api_problems.send(rec.client, problem, event, request, actor=DESK)
     await rec.finished(api_problems.handle_for(rec.client, problem).result)
     for reference in cases:
-        for _ in range(200):
-            if (await api.case_status(rec.client, reference)).state == "investigating":
-                break
-            await asyncio.sleep(0.05)
+        await rec.until_state(reference, "investigating")
         await rec.send(reference, [("withdraw", Withdraw(request_id="w", reason="fixed"))])
         await rec.finished(api.handle_for(rec.client, reference).result)
     rec.keep(f"problem-{problem}")

@@ -72,6 +72,13 @@ class Recorder:
     ) -> None:
         self.recorded.append((client or self.client, workflow_id, run_id))
 
+    async def until_state(self, reference: str, state: str, client: Client | None = None) -> None:
+        """Wait (10 s at most) for the case to reach `state`, as news from its problem moves it."""
+        for _ in range(200):
+            if (await api.case_status(client or self.client, reference)).state == state:
+                return
+            await asyncio.sleep(0.05)
+
     async def finished(self, handle_result: Callable[[], Awaitable[Any]]) -> None:
         await asyncio.wait_for(handle_result(), timeout=60)
 
