@@ -34,6 +34,17 @@ TAGS = [
     {"name": "reports", "description": "KPI attainment, from the ledger"},
     {"name": "operations", "description": "liveness and readiness probes"},
 ]
+# A working time as pydantic writes it: ISO 8601, the seconds with a fraction when they have
+# one ("PT7H59M59.968134S"), as .NET's XmlConvert.ToTimeSpan and Java's Duration.parse read
+# it. JSON Schema's `format: duration` is RFC 3339's, which has no fractions: FastAPI's
+# schema said that, and a working time counted from a real instant broke it.
+DURATION = {
+    "type": "string",
+    "pattern": r"^-?P(\d+Y)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+    "description": "ISO 8601 duration in years of 365 days, days, hours, minutes and "
+    "seconds, the seconds with a fraction when they have one: PT7H59M59.968134S, P2DT5S, "
+    "PT0S, P1Y3D",
+}
 
 
 def schema_of(app: FastAPI) -> dict[str, Any]:
@@ -55,8 +66,20 @@ def schema_of(app: FastAPI) -> dict[str, Any]:
         schemas = found.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(problem.pop("$defs", {}))
         schemas["ProblemDetails"] = problem
-        app.openapi_schema = found
+        app.openapi_schema = _iso_durations(found)
     return app.openapi_schema
+
+
+def _iso_durations(node: Any) -> Any:
+    """The document with every `format: duration` string a `DURATION`, its title kept."""
+    if isinstance(node, list):
+        return [_iso_durations(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") == "string" and node.get("format") == "duration":
+        kept = {k: v for k, v in node.items() if k not in ("format", "type")}
+        return {**DURATION, **kept}
+    return {key: _iso_durations(value) for key, value in node.items()}
 
 
 def rendered(app: FastAPI) -> str:

@@ -3,11 +3,19 @@ details, links from an opening to what follows, and `docs/openapi.json` kept cur
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
+import jsonschema_rs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.models import Clock
+from domain.vocabulary import ClockStatus
 from sims_support.gateway import openapi_copy
 from sims_support.gateway.bodies import CASE_EVENTS, CHANGE_REQUEST_EVENTS, PROBLEM_EVENTS
+from sims_support.gateway.state import answer
 from workflows import contract
 
 PROBLEM = {"$ref": "#/components/schemas/ProblemDetails"}
@@ -65,3 +73,32 @@ def test_every_post_but_an_opening_requires_an_idempotency_key_and_every_call_a_
             headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
             opening = path in ("/v1/cases", "/v1/problems", "/v1/change-requests")
             assert ("Idempotency-Key" in headers) == (method == "post" and not opening), path
+
+
+def schema_for(name: str) -> Any:
+    """A validator of one of the document's schemas, formats checked, as schemathesis does."""
+    found = document()
+    schema = {"$ref": f"#/components/schemas/{name}", "components": found["components"]}
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+
+
+CLOCK = schema_for("Clock")
+
+
+@given(st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3_660)))
+def test_a_working_time_as_the_gateway_writes_it_is_what_the_document_says(
+    left: dt.timedelta,
+) -> None:
+    # A clock read at a real instant has fractions of a second left ("PT7H59M59.968134S",
+    # as CI met it): JSON Schema's `format: duration` has no fractions, ISO 8601 has.
+    clock = Clock(
+        name="response",
+        deadline=dt.datetime(2026, 12, 3, 11, 8, tzinfo=dt.UTC),
+        status=ClockStatus.PENDING,
+        working_time_left=left,
+    )
+    written = json.loads(answer(clock).body)
+
+    assert CLOCK.is_valid(written), (written, list(CLOCK.iter_errors(written)))
+    # And a caller who reads it back has the working time that was written.
+    assert Clock.model_validate(written).working_time_left == left
