@@ -73,11 +73,13 @@ def admit(
     events: Sequence[CaseEvent] = (),
     digests: Mapping[str, str] | None = None,
     setup: CaseSetup | None = None,
+    winding_up: bool = False,
 ) -> Actor:
     """The request's actor, if it may send this request on this case; raises
     `InvalidInput` (no actor), `NotAllowed` or `NotYourCase`, then, for a request id
     already applied to something else `IdempotencyKeyReused`, and for a new request the
-    log has no room for `CaseTooLarge`. Changes nothing."""
+    log has no room for `CaseTooLarge`, unless it is `winding_up` the case (a move towards
+    its end, `domain.machines.WINDING_UP`). Changes nothing."""
     actor = required(req.actor)
     on, event = subject(intake), event_name(req)
     if isinstance(req, ApprovePartnerAccess | RefusePartnerAccess):
@@ -86,7 +88,7 @@ def admit(
         permit(actor, event, on)
     if not new:
         check_reuse(digests or {}, event, req, req.request_id)
-    elif setup is not None:
+    elif setup is not None and not winding_up:
         check_room(f"case {intake.reference}", events, setup.policy, request_text(req))
     return actor
 

@@ -16,7 +16,7 @@ from domain.case_events import EVENTS, detail, event_of, is_problem_fix
 from domain.case_school_data import SchoolRequest, closed_to_school_data, school_change
 from domain.case_setup import renewed
 from domain.kpi_ledger import FeedbackRecord
-from domain.machines import CASE_CLOSED, CaseMachine, check_transition, transition
+from domain.machines import CASE_CLOSED, CaseMachine, check_transition, transition, winds_up
 from domain.models import (
     AcceptResolution,
     CaseEvent,
@@ -109,9 +109,19 @@ class CaseRecord:
 
     def admit(self, req: CaseRequest) -> None:
         """Raise unless the actor may send it, its id is not another request's, and the
-        log has room; changes nothing. The validators' alone: a 0.1 history replays."""
+        log has room or the request winds the case up; changes nothing. The validators'
+        alone: a 0.1 history replays."""
         logged, seen, new = self.events, self.request_digests, self.is_new(req)
-        case_actors.admit(self.intake, req, new=new, events=logged, digests=seen, setup=self.setup)
+        ending = winds_up(CaseMachine, self.state, case_actors.event_name(req))
+        case_actors.admit(
+            self.intake,
+            req,
+            new=new,
+            events=logged,
+            digests=seen,
+            setup=self.setup,
+            winding_up=ending,
+        )
 
     def check(self, req: CaseRequest) -> None:
         """Raise unless the request's event may be applied now; changes nothing."""

@@ -40,7 +40,7 @@ from domain.change_requests import (
 from domain.cr_messages import decided, reminder, voting_closed
 from domain.idempotency import check_reuse, fingerprint
 from domain.log_limits import check_room, request_text
-from domain.machines import ChangeRequestMachine, check_transition, transition
+from domain.machines import ChangeRequestMachine, check_transition, transition, winds_up
 from domain.models import CaseRequest
 from domain.notifications import Notification
 from domain.policy import SupportPolicy
@@ -155,13 +155,14 @@ class ChangeRequestRecord:
 
     def admit(self, event: str, req: CaseRequest) -> None:
         """Raise unless the request's actor may send `event`; asked by validators only.
-        A vote is the actor's own: an integrator votes and unvotes with its own id."""
+        A vote is the actor's own: an integrator votes and unvotes with its own id. A full
+        log still takes a move towards the end (`domain.machines.WINDING_UP`)."""
         actor = admit(req.actor, event, CHANGE_REQUEST)
         if isinstance(req, Vote):
             permit_vote(actor, req.integrator_id)
         if not self.is_new(req):
             check_reuse(self.request_digests, event, req, req.request_id)
-        elif self.policy is not None:
+        elif self.policy is not None and not winds_up(ChangeRequestMachine, self.state, event):
             what = f"change request {self.request.reference}"
             check_room(what, self.events, self.policy, request_text(req))
 

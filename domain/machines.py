@@ -196,6 +196,29 @@ def states_allowing(machine_class: type[StateMachine], event: str) -> frozenset[
     return frozenset(s.id for s in machine_class.states if event in _allowed(machine_class, s.id))
 
 
+def moves_on(machine_class: type[StateMachine], state: str, event: str) -> bool:
+    """True if `event`, allowed in `state`, leads to another state."""
+    return event in _allowed(machine_class, state) and _target(machine_class, state, event) != state
+
+
+# What a full log still takes (DESIGN §13): the moves that bring a lifecycle to its end,
+# and only where they leave the state they are sent in. Along them no path comes back to a
+# state it left (`tests/unit/test_winding_up.py`), so past a limit a log grows by a few
+# events at most, and a full case can still be offered a resolution, resolved or withdrawn.
+WINDING_UP: dict[type[StateMachine], frozenset[str]] = {
+    CaseMachine: frozenset({"offer_resolution", "accept_resolution", "resolve", "withdraw"}),
+    ChangeRequestMachine: frozenset({"consider", "plan", "deliver", "reject", "mark_duplicate"}),
+    ProblemMachine: frozenset(
+        {"schedule_review", "accept_as_defect", "reject", "schedule_fix", "release_fix"}
+    ),
+}
+
+
+def winds_up(machine_class: type[StateMachine], state: str, event: str) -> bool:
+    """True if `event` in `state` is a move towards the lifecycle's end (`WINDING_UP`)."""
+    return event in WINDING_UP[machine_class] and moves_on(machine_class, state, event)
+
+
 # Every state set is derived from the machines, never typed out again.
 CASE_CLOSED = final_states(CaseMachine)
 PROBLEM_CLOSED = final_states(ProblemMachine)

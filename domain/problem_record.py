@@ -11,7 +11,8 @@ from typing import Any
 
 from domain.actors import SYSTEM, Actor, Lifecycle, Subject, admit, permit_opening, required
 from domain.idempotency import check_reuse, fingerprint
-from domain.machines import ProblemMachine, allowed_events, transition
+from domain.log_limits import check_room, request_text
+from domain.machines import ProblemMachine, allowed_events, transition, winds_up
 from domain.models import Priority
 from domain.policy import SupportPolicy
 from domain.problem_links import (
@@ -43,13 +44,27 @@ from domain.problems import (
     problem_priority,
     too_many_links,
 )
-from domain.refusals import InvalidTransition, NotReady, ProblemClosed, ProblemTooLarge
+from domain.refusals import (
+    CaseTooLarge,
+    InvalidTransition,
+    NotReady,
+    ProblemClosed,
+    ProblemTooLarge,
+)
 from domain.workflow_inputs import copied
 
 Kind = ProblemEventKind
 PROBLEM = Subject(Lifecycle.PROBLEM)
 # A problem runs without a policy of its own: the charter's default bounds it.
-MAX_LINKS = SupportPolicy().max_problem_links
+DEFAULT_POLICY = SupportPolicy()
+MAX_LINKS = DEFAULT_POLICY.max_problem_links
+# Its log's text, a quarter of a case's: a problem also carries its links (up to 5,000)
+# and the news it owes them, and all of it must fit one continue-as-new (DESIGN §13).
+MAX_LOG_TEXT = DEFAULT_POLICY.max_log_text // 4
+# Decisions whose news is still owed: a third waits until the linked cases have been told
+# (each notice names every open linked case, thousands for a generic defect).
+MAX_OWED_NOTICES = 2
+LIMITS = DEFAULT_POLICY.model_copy(update={"max_log_text": MAX_LOG_TEXT})
 
 # Cases link themselves; the desk is never offered linking as a decision.
 LINK_CASE: str = ProblemMachine.link_case.id
@@ -123,11 +138,26 @@ class ProblemRecord:
         permit_opening(required(self.opened_by, "opened_by"), PROBLEM)
 
     def admit(self, event: str, req: ProblemRequest) -> None:
-        """Raise unless the actor may send `event` and a repeated id repeats the request;
-        asked by the validators only (a 0.1 history replays)."""
+        """Raise unless the actor may send `event`, a repeated id repeats the request, and
+        a new one finds room: in the log (`ProblemTooLarge`; a move towards the end,
+        `domain.machines.WINDING_UP`, always does) and, for news, among what is owed
+        (`NotReady`). Asked by the validators only (a 0.1 history replays)."""
         admit(req.actor, event, PROBLEM)
         if not self.is_new(req):
             check_reuse(self.request_digests, event, req, req.request_id)
+            return
+        if event in NEWS and len(self.notices) >= MAX_OWED_NOTICES:
+            raise NotReady(
+                f"{event}: the linked cases of problem {self.opening.reference} are still "
+                f"being told of {len(self.notices)} earlier decisions; try again shortly"
+            )
+        if not winds_up(ProblemMachine, self.state, event):
+            try:
+                check_room(
+                    f"problem {self.opening.reference}", self.events, LIMITS, request_text(req)
+                )
+            except CaseTooLarge as err:
+                raise ProblemTooLarge(str(err)) from None
 
     # -- the desk's decisions -------------------------------------------------------------
 
