@@ -98,7 +98,9 @@ async def test_a_log_full_of_text_refuses_new_requests_and_still_fires_and_conti
     assert (await handle.describe()).run_id != first_run
     after = await cases.status(client, case.reference)
     assert after.timeline[:106] == status.timeline
-    await send(client, case.reference, "withdraw", Withdraw(request_id=request_id(), reason="x"))
+    # Full, it is still withdrawn, with all a reason may say (DESIGN §13, WINDING_UP).
+    end = Withdraw(request_id=request_id(), reason=MESSAGE)
+    await send(client, case.reference, "withdraw", end)
     assert (await handle.result()).state == "withdrawn"
 
 

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Reopen, Withdraw
 from domain.problem_links import LinkedCaseChanged
+from domain.problem_record import MAX_LOG_TEXT
 from domain.problems import OpenProblem, Reject, ScheduleReview
 from sims_support.client import cases as api
 from sims_support.client import problems as api_problems
@@ -154,6 +155,29 @@ async def test_decisions_the_problem_state_does_not_allow_are_refused_and_leave_
     with pytest.raises(api.CaseRefused) as again:
         await api_problems.open_problem(client, opening, opened_by=DESK, task_queue=task_queue)
     assert again.value.type == "ProblemAlreadyOpen"
+
+
+async def test_a_problem_asked_again_and_again_is_refused_past_its_log_and_still_decided(
+    env: WorkflowEnvironment, client: Client, task_queue: str
+) -> None:
+    # 0.2 took information requests without end: the problem's log grew without a bound.
+    problem = new_reference("PRB")
+    opening = OpenProblem(reference=problem, summary="Census return rejects pupils")
+    await api_problems.open_problem(client, opening, opened_by=DESK, task_queue=task_queue)
+    asked = 0
+    with pytest.raises(api.CaseRefused) as full:
+        for _ in range(40):
+            await decide(client, problem, "request_information", message="x" * 10_000)
+            asked += 1
+
+    assert full.value.type == "ProblemTooLarge"
+    assert str(full.value).startswith(f"max_log_text: problem {problem} would hold")
+    assert asked == MAX_LOG_TEXT // 10_000  # 26 of the most a message may hold
+    await decide(client, problem, "schedule_review", message="x" * 10_000)
+    closed = await decide(client, problem, "reject", reason="x" * 10_000)
+    assert closed.state == "not_a_defect"
+    status = await api_problems.problem_status(client, problem)
+    assert status.timeline_total == 1 + asked + 2
 
 
 async def test_a_repeated_decision_changes_nothing_and_tells_the_cases_once(
