@@ -137,3 +137,34 @@ async def test_a_revoked_key_and_a_made_up_one_are_unauthenticated(
     assert [r.status_code for r in (after, made_up, none)] == [401] * 3
     assert {r.headers["www-authenticate"] for r in (after, made_up, none)} == {"Bearer"}
     assert after.json()["title"] == "Unauthenticated"
+
+
+async def test_the_desks_internal_note_is_in_the_desks_view_only(
+    http: httpx.AsyncClient, tokens: Tokens, reference: str
+) -> None:
+    note = "Integrator's build is two releases behind; chase their account manager"
+    posted = await http.post(
+        f"/v1/cases/{reference}/events/post_update",
+        json={"message": note, "visibility": "internal"},
+        headers=bearer(tokens(DESK), new_key()),
+    )
+    assert posted.status_code == 200, posted.text
+    school = Actor(role=Role.SCHOOL, id="123456")  # the factory's case is this school's
+    answered = await http.post(
+        f"/v1/cases/{reference}/events/provide_information",
+        json={"message": "7.219"},
+        headers=bearer(tokens(INTEGRATOR), new_key()),
+    )
+
+    views = {
+        who.role: (await http.get(f"/v1/cases/{reference}", headers=bearer(tokens(who)))).json()
+        for who in (DESK, INTEGRATOR, school)
+    }
+    desk, integrator, school_view = views[Role.DESK], views[Role.INTEGRATOR], views[Role.SCHOOL]
+
+    internal = [e for e in desk["timeline"] if e["visibility"] == "internal"]
+    assert [e["detail"] for e in internal] == [note]
+    for seen in (integrator, school_view, answered.json()):
+        assert {e["visibility"] for e in seen["timeline"]} == {"public"}, seen["timeline"]
+        assert note not in answered.text + str(seen)
+    assert len(integrator["timeline"]) == len(desk["timeline"]) - 1
