@@ -11,7 +11,9 @@ import uuid
 
 import httpx
 import pytest
+from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.ledger import Ledger, LedgerActivities
@@ -19,6 +21,7 @@ from activities.problems import ProblemLinks
 from activities.setup import SetupActivities
 from domain.actors import Actor, Role
 from domain.models import Acknowledge, Withdraw
+from domain.notifications import Notification, NotificationKind
 from domain.policy import SupportPolicy
 from domain.problem_links import NEWS_MAX, NewsKind, ProblemNews
 from sims_support.client import cases
@@ -34,6 +37,16 @@ from worker import create_worker
 from workflows.contract import PROBLEM_NEWS
 
 
+class RefusingCallTasks(Outbox):
+    """The webhook as a receiver that refuses call tasks (a 4xx: not retried)."""
+
+    @activity.defn(name="notify")
+    async def notify(self, notification: Notification) -> None:
+        self.sent.append(notification)
+        if notification.kind is NotificationKind.CALL_TASK:
+            raise ApplicationError("410 Gone: no call tasks here", non_retryable=True)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -41,8 +54,9 @@ def free_port() -> int:
 
 
 async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay(
-    env: WorkflowEnvironment, outbox: Outbox, ledger: Ledger
+    env: WorkflowEnvironment, ledger: Ledger
 ) -> None:
+    outbox = RefusingCallTasks()
     settings = Settings(_env_file=None, metrics_port=free_port())  # type: ignore[call-arg]
     runtime = runtime_for(settings)
     assert runtime is not None
@@ -77,7 +91,7 @@ async def test_the_metrics_endpoint_counts_a_cases_life_once_even_after_a_replay
             "sims_sla_actions_total",
             (("clock", "response"), ("kind", "breach"), ("priority", "P1")),
         ): 1,
-        ("sims_notifications_total", (("kind", "call_task"), ("outcome", "delivered"))): 1,
+        ("sims_notifications_total", (("kind", "call_task"), ("outcome", "refused"))): 1,
         ("sims_notifications_total", (("kind", "response_breach"), ("outcome", "delivered"))): 1,
     }
 
