@@ -58,13 +58,15 @@ PROBLEM = Subject(Lifecycle.PROBLEM)
 # A problem runs without a policy of its own: the charter's default bounds it.
 DEFAULT_POLICY = SupportPolicy()
 MAX_LINKS = DEFAULT_POLICY.max_problem_links
-# Its log's text, a quarter of a case's: a problem also carries its links (up to 5,000)
-# and the news it owes them, and all of it must fit one continue-as-new (DESIGN §13).
+# Its log, half a case's events and a quarter of its text: a problem also carries its
+# links (up to 5,000: 0.56 MiB) and the news it owes them (0.49 MiB), and all of it must
+# fit one continue-as-new (DESIGN §13; the largest, `tests/unit/test_winding_up.py`).
+MAX_EVENTS = DEFAULT_POLICY.max_events // 2
 MAX_LOG_TEXT = DEFAULT_POLICY.max_log_text // 4
 # Decisions whose news is still owed: a third waits until the linked cases have been told
 # (each notice names every open linked case, thousands for a generic defect).
 MAX_OWED_NOTICES = 2
-LIMITS = DEFAULT_POLICY.model_copy(update={"max_log_text": MAX_LOG_TEXT})
+LIMITS = DEFAULT_POLICY.model_copy(update={"max_events": MAX_EVENTS, "max_log_text": MAX_LOG_TEXT})
 
 # Cases link themselves; the desk is never offered linking as a decision.
 LINK_CASE: str = ProblemMachine.link_case.id
