@@ -164,10 +164,15 @@ _refs = itertools.count()
 def problem(cases: int = 0) -> ProblemRecord:
     record = ProblemRecord(OpenProblem(reference="PRB-1", summary="Census return rejects"))
     record.open(NOW)
+    linked(record, cases)
+    return record
+
+
+def linked(record: ProblemRecord, cases: int) -> None:
+    """`cases` more open cases linked, as the record keeps them (not linked one by one)."""
     for _ in range(cases):
         reference = f"INC-{next(_refs):036d}"  # as long as a reference may be: 40
         record.links.append(LinkedCase(reference=reference, priority=Priority.P3, linked_at=NOW))
-    return record
 
 
 def decide(record: ProblemRecord, event: str, req: Any) -> None:
@@ -228,9 +233,10 @@ def test_the_largest_problem_the_bounds_allow_still_fits_temporal_s_payload_limi
     # 5,000 cases linked under the longest references, news of two decisions owed to every
     # one, and a log under 100-character request ids, its questions of quotes sized to
     # reach both of its limits at once (262: 499 asked), then the longest news.
-    record = problem(cases=SupportPolicy().max_problem_links)
+    record = problem()  # the cases linked once it is full: the same record, told less
     ids = (f"{i:0100d}" for i in itertools.count())
     asked = asked_until_full(record, '"' * (MAX_LOG_TEXT // MAX_EVENTS // 2), ids)
+    linked(record, SupportPolicy().max_problem_links)
     for event, model in [("schedule_review", ScheduleReview), ("accept_as_defect", Accept)]:
         decide(record, event, model(request_id=next(ids), message='"' * 10_000))
 
