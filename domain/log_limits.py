@@ -1,5 +1,6 @@
 """How much a lifecycle's log may hold (DESIGN §13): `max_events` events, `max_log_text`
-bytes of text. Past either a new request is refused `CaseTooLarge`, naming the limit;
+bytes of text. Past either a new request is refused `CaseTooLarge` (a problem's
+`ProblemTooLarge`), naming the limit;
 what the product records itself (timer actions, news) still goes in (pure).
 
 Text is counted as the log carries it into continue-as-new: JSON, UTF-8, so a quote, a
@@ -16,7 +17,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from domain.policy import SupportPolicy
-from domain.refusals import CaseTooLarge
+from domain.refusals import CaseTooLarge, Refusal
 
 
 class Logged(Protocol):
@@ -43,16 +44,22 @@ def log_text(events: Sequence[Logged]) -> int:
     return sum(carried_size(event.detail) for event in events)
 
 
-def check_room(what: str, events: Sequence[Logged], policy: SupportPolicy, adding: int = 0) -> None:
-    """Raise unless one more event, with `adding` bytes of text, fits in the log."""
+def check_room(
+    what: str,
+    events: Sequence[Logged],
+    policy: SupportPolicy,
+    adding: int = 0,
+    too_large: type[Refusal] = CaseTooLarge,
+) -> None:
+    """Raise `too_large` unless one more event, with `adding` bytes of text, fits."""
     if len(events) + 1 > policy.max_events:
-        raise CaseTooLarge(
+        raise too_large(
             f"max_events: {what} holds {len(events)} events, the most it keeps "
             f"({policy.max_events}); open a new one quoting it"
         )
     total = log_text(events) + adding
     if total > policy.max_log_text:
-        raise CaseTooLarge(
+        raise too_large(
             f"max_log_text: {what} would hold {total} bytes of text, more than it keeps "
             f"({policy.max_log_text}); open a new one quoting it, or send less"
         )

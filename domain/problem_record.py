@@ -44,13 +44,7 @@ from domain.problems import (
     problem_priority,
     too_many_links,
 )
-from domain.refusals import (
-    CaseTooLarge,
-    InvalidTransition,
-    NotReady,
-    ProblemClosed,
-    ProblemTooLarge,
-)
+from domain.refusals import InvalidTransition, NotReady, ProblemClosed, ProblemTooLarge
 from domain.workflow_inputs import copied
 
 Kind = ProblemEventKind
@@ -154,12 +148,8 @@ class ProblemRecord:
                 f"being told of {len(self.notices)} earlier decisions; try again shortly"
             )
         if not winds_up(ProblemMachine, self.state, event):
-            try:
-                check_room(
-                    f"problem {self.opening.reference}", self.events, LIMITS, request_text(req)
-                )
-            except CaseTooLarge as err:
-                raise ProblemTooLarge(str(err)) from None
+            what = f"problem {self.opening.reference}"
+            check_room(what, self.events, LIMITS, request_text(req), ProblemTooLarge)
 
     # -- the desk's decisions -------------------------------------------------------------
 

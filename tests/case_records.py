@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from domain.calendar import WorkingCalendar
 from domain.case_record import CaseRecord
@@ -15,13 +16,16 @@ from domain.models import (
     EventKind,
     OfferResolution,
     OpenCase,
+    PostUpdate,
     ResolutionKind,
 )
 from domain.notifications import NotificationKind
 from domain.policy import SupportPolicy
 from domain.problem_links import NewsKind, ProblemNews
+from domain.refusals import CaseTooLarge
 from domain.workflow_inputs import CaseSetup
-from tests.factories import LONDON, intake
+from sims_support.runtime.converter import data_converter
+from tests.factories import DESK, LONDON, intake
 
 # Late 2026 in London, no bank holiday near: Fri 27 Nov ... Mon 14 Dec.
 LOGGED = dt.datetime(2026, 11, 27, 10, 0, tzinfo=LONDON)
@@ -39,6 +43,37 @@ Kind = NotificationKind
 
 def rid() -> str:
     return f"r-{next(_ids)}"
+
+
+# What a record carries into continue-as-new, as the worker's converter writes it.
+TEMPORAL_PAYLOAD_LIMIT = 2 * 1024 * 1024  # the server refuses a larger payload
+CONVERTER = data_converter(None).payload_converter
+
+
+class Carries(Protocol):
+    def carried(self, history_threshold: int | None = None) -> Any: ...
+
+
+def carried_bytes(record: Carries) -> int:
+    return len(CONVERTER.to_payloads([record.carried(400)])[0].data)
+
+
+def filled(record: CaseRecord, message: str, ids: Iterator[str] | None = None) -> int:
+    """Internal notes of `message` until the log refuses one; how many it took."""
+    taken = 0
+    while True:
+        note = PostUpdate(
+            request_id=next(ids) if ids else rid(),
+            message=message,
+            actor=DESK,
+            visibility="internal",
+        )
+        try:
+            record.admit(note)
+        except CaseTooLarge:
+            return taken
+        record.apply(note, LOGGED)
+        taken += 1
 
 
 def logged(case: OpenCase | None = None) -> CaseRecord:

@@ -426,7 +426,8 @@ async def test_a_worker_killed_mid_way_leaves_every_case_to_the_other_with_nothi
         f"killed worker, {len(errored)} failed to their caller "
         f"(retried: {dict(Counter(r.answer for r in retried))}), slowest {slowest:.1f} s; "
         f"timers taken {dict(timers)}, {failed_over_timers} of them failed over, "
-        f"{moot_warnings} warnings moot (the loop reached them after the breach); seconds: "
+        f"{moot_warnings} warnings not expected (priority set late, or the loop reached them "
+        f"after the breach); seconds: "
         f"workers and opening {opened - began:.1f}, updates {driven - opened:.1f}, "
         f"total {time.monotonic() - began:.1f}"
     )

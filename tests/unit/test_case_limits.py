@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -19,8 +18,15 @@ from domain.models import Acknowledge, OfferResolution, PostUpdate, Withdraw
 from domain.policy import SupportPolicy
 from domain.refusals import CaseTooLarge, IdempotencyKeyReused, LoggedAtTooOld
 from domain.workflow_inputs import CaseSetup
-from sims_support.runtime.converter import data_converter
-from tests.case_records import LOGGED, SETUP, investigating, rid
+from tests.case_records import (
+    LOGGED,
+    SETUP,
+    TEMPORAL_PAYLOAD_LIMIT,
+    carried_bytes,
+    filled,
+    investigating,
+    rid,
+)
 from tests.factories import DESK, LONDON, intake
 
 EXPIRES = "2026-07-01"
@@ -144,33 +150,6 @@ def test_past_max_log_text_a_new_request_is_refused_naming_the_limit() -> None:
     with pytest.raises(CaseTooLarge, match=r"max_log_text: case .* would hold 30"):
         record.admit(PostUpdate(request_id=rid(), message="x" * 10_000, actor=DESK))
     record.admit(PostUpdate(request_id=rid(), message="x" * 4_000, actor=DESK))  # still fits
-
-
-# What a full log carries into continue-as-new, as the worker's converter writes it.
-TEMPORAL_PAYLOAD_LIMIT = 2 * 1024 * 1024  # the server refuses a larger payload
-CONVERTER = data_converter(None).payload_converter
-
-
-def carried_bytes(record: CaseRecord) -> int:
-    return len(CONVERTER.to_payloads([record.carried(400)])[0].data)
-
-
-def filled(record: CaseRecord, message: str, ids: Iterator[str] | None = None) -> int:
-    """Internal notes of `message` until the log refuses one; how many it took."""
-    taken = 0
-    while True:
-        note = PostUpdate(
-            request_id=next(ids) if ids else rid(),
-            message=message,
-            actor=DESK,
-            visibility="internal",
-        )
-        try:
-            record.admit(note)
-        except CaseTooLarge:
-            return taken
-        record.apply(note, LOGGED)
-        taken += 1
 
 
 @pytest.mark.parametrize("char", ["x", '"', "\\", "\n", "\t", "é", "😀"])

@@ -41,14 +41,11 @@ from domain.problems import LinkedCase, OpenProblem, ReleaseFix, ScheduleFix, Sc
 from domain.problems import RequestInformation as AskIntegrators
 from domain.refusals import CaseTooLarge, NotReady, ProblemTooLarge
 from domain.workflow_inputs import CaseSetup
-from sims_support.runtime.converter import data_converter
-from tests.case_records import LOGGED, SETUP, rid
+from tests.case_records import LOGGED, SETUP, TEMPORAL_PAYLOAD_LIMIT, carried_bytes, filled, rid
 from tests.cr_records import NOW, published
 from tests.factories import DESK, PRODUCT_MANAGER, intake
 
 MACHINES = [CaseMachine, ChangeRequestMachine, ProblemMachine]
-TEMPORAL_PAYLOAD_LIMIT = 2 * 1024 * 1024
-CONVERTER = data_converter(None).payload_converter
 
 
 def moves(machine: type[StateMachine]) -> list[tuple[str, str, str]]:
@@ -87,13 +84,8 @@ def full_case(asking: bool = False, **limits: int) -> CaseRecord:
     record.apply(Acknowledge(request_id=rid(), actor=DESK), LOGGED)
     if asking:
         record.apply(RequestInformation(request_id=rid(), message="which build?"), LOGGED)
-    while True:
-        note = PostUpdate(request_id=rid(), message="x" * 4_000, actor=DESK)
-        try:
-            record.admit(note)
-        except CaseTooLarge:
-            return record
-        record.apply(note, LOGGED)
+    filled(record, "x" * 4_000)
+    return record
 
 
 def sent(record: CaseRecord, req: Any) -> None:
@@ -240,7 +232,7 @@ def test_the_largest_problem_the_bounds_allow_still_fits_temporal_s_payload_limi
     for event, model in [("schedule_review", ScheduleReview), ("accept_as_defect", Accept)]:
         decide(record, event, model(request_id=next(ids), message='"' * 10_000))
 
-    carried = len(CONVERTER.to_payloads([record.carried(400)])[0].data)
+    carried = carried_bytes(record)
 
     assert asked == MAX_EVENTS - 1  # its opening is the first event
     assert log_text(record.events) <= MAX_LOG_TEXT + 2 * 20_000
